@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STORE ?= .reportqa/store
+QUESTION ?= 哪些区在2023年减少了安全生产事故？
+
+export OMP_NUM_THREADS ?= 1
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run test test-fast lint bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first: the CPU wheel on this disk, never the multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/reportqa ingest examples/reports --store $(STORE)
+	$(BIN)/reportqa docs --store $(STORE)
+	$(BIN)/reportqa ask "$(QUESTION)" --store $(STORE)
+
+test: install
+	$(BIN)/python -m pytest -q
+	$(BIN)/reportqa eval --dataset ../shared/eval/dev.jsonl --corpus examples/reports --gate eval/thresholds.toml --out .reportqa/eval-dev --if-present
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not scale"
+
+lint: install
+	$(BIN)/ruff check rag api tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf .reportqa
