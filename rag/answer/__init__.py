@@ -1,0 +1,1 @@
+"""From candidate passages to a cited answer: evidence, decisions, composition, validation."""

@@ -1,0 +1,114 @@
+"""Extractive answers: the evidence sentences themselves, labelled, with [n] markers.
+
+The answer text holds no number that is not inside a quote, so every figure a reader sees
+can be checked against its citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.index.catalog import DocRecord
+from rag.models import Answer, Citation, Item
+
+LABEL = {
+    "zh": "（摘录式回答：以下引文均为报告原文，未经改写）",
+    "en": "(Extractive answer: the quotes below are verbatim from the reports.)",
+}
+NOT_FOUND = {
+    "zh": "报告中没有找到能回答这个问题的内容。",
+    "en": "The reports do not say.",
+}
+
+
+@dataclass
+class Finding:
+    """One decided piece of evidence: a report, the year it speaks of, a verbatim span."""
+
+    doc: DocRecord
+    year: int | None
+    section: str
+    quote: str
+    start: int
+    end: int
+
+
+def entity_name(doc: DocRecord) -> str:
+    m = doc.meta
+    if m.level in ("district", "county") and not m.district:
+        unit = "区" if m.level == "district" else "县"
+        where = (m.city or m.province or "")
+        return f"{where}（{unit}名未写明，{doc.source}）"
+    return m.region if m.region != "未知地区" else f"未知地区（{doc.source}）"
+
+
+class CitationBook:
+    """Numbers citations in order of first use; one number per distinct span."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._ids: dict[tuple[str, int, int], int] = {}
+
+    def cite(self, f: Finding) -> int:
+        key = (f.doc.doc_id, f.start, f.end)
+        if key not in self._ids:
+            cid = len(self.citations) + 1
+            self._ids[key] = cid
+            self.citations.append(
+                Citation(
+                    id=cid, source=f.doc.source, doc_id=f.doc.doc_id, region=entity_name(f.doc),
+                    report_year=f.doc.meta.report_year, covered_year=f.year, section=f.section,
+                    quote=f.quote, start=f.start, end=f.end,
+                )
+            )
+        return self._ids[key]
+
+
+def not_found(question: str, kind: str, lang: str, reason: str, mode: str = "extractive") -> Answer:
+    return Answer(question=question, answer=NOT_FOUND[lang], found=False, mode=mode, kind=kind,
+                  notes=[reason])
+
+
+def list_answer(question: str, lang: str, groups: list[list[Finding]]) -> Answer:
+    book = CitationBook()
+    lines = [LABEL[lang], "", "符合条件的地区：" if lang == "zh" else "Matching reports:"]
+    items = []
+    for findings in groups:
+        ids = [book.cite(f) for f in findings]
+        name = entity_name(findings[0].doc)
+        quotes = "；".join(f"“{f.quote}”[{i}]" for f, i in zip(findings, ids, strict=True))
+        lines.append(f"- **{name}**：{quotes}")
+        items.append(Item(entity=name, citations=ids))
+    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
+                  kind="list", citations=book.citations, items=items)
+
+
+def fact_answer(question: str, lang: str, findings: list[Finding]) -> Answer:
+    book = CitationBook()
+    lines = [LABEL[lang], ""]
+    for f in findings:
+        i = book.cite(f)
+        lines.append(f"- **{entity_name(f.doc)}**：“{f.quote}”[{i}]")
+    items = []
+    for f in findings:
+        name = entity_name(f.doc)
+        cid = book.cite(f)
+        if not any(it.entity == name for it in items):
+            items.append(Item(entity=name, citations=[cid]))
+    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
+                  kind="fact", citations=book.citations, items=items)
+
+
+def compare_answer(question: str, lang: str, rows: list[list[Finding]]) -> Answer:
+    book = CitationBook()
+    head = "| 地区 | 报告原文 |" if lang == "zh" else "| Region | Report text |"
+    lines = [LABEL[lang], "", head, "|---|---|"]
+    items = []
+    for findings in rows:
+        ids = [book.cite(f) for f in findings]
+        name = entity_name(findings[0].doc)
+        cell = "；".join(f"“{f.quote}”[{i}]" for f, i in zip(findings, ids, strict=True))
+        lines.append(f"| {name} | {cell} |")
+        items.append(Item(entity=name, citations=ids))
+    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
+                  kind="compare", citations=book.citations, items=items)

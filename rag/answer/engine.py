@@ -1,0 +1,218 @@
+"""Answering a question over the store: understand, filter, read, decide, compose.
+
+List questions are exhaustive: every candidate report (region and covered year) is read and
+decided on its own sentences, and the answer names every report that matches — no top-k.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from rag.answer.compose import (
+    Finding,
+    compare_answer,
+    fact_answer,
+    list_answer,
+    not_found,
+)
+from rag.answer.evidence import Evidence, build_terms, score_sentences
+from rag.errors import QuestionError
+from rag.index.catalog import ChunkRow, DocRecord
+from rag.index.store import Store
+from rag.models import Answer
+from rag.retrieve.question import Place, QuestionSpec, RegionMatcher, parse_question
+from rag.retrieve.search import Candidate, candidates, hybrid_rank
+
+log = logging.getLogger(__name__)
+
+LIST_MIN_COVERAGE = 0.75
+FACT_MIN_COVERAGE = 0.5
+READ_ALL_LIMIT = 600  # candidate chunks read in full for a fact; above, the top-ranked
+TOP_CHUNKS = 40
+
+
+class Answerer:
+    """Answers questions extractively; an LLM, when given, writes the final text."""
+
+    def __init__(self, store: Store, embeddings=None, llm=None) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.llm = llm
+        self._cache_gen = -1
+        self._matcher: RegionMatcher | None = None
+        self._rows_by_doc: dict[str, list[ChunkRow]] = {}
+        self._lock = threading.Lock()
+
+    def _views(self):
+        lex, rows, docs = self.store.snapshot()
+        with self._lock:
+            if self._cache_gen != id(lex):
+                places = []
+                for d in docs.values():
+                    m = d.meta
+                    places += [Place(m.province, "province")] if m.province else []
+                    places += [Place(m.city, "city")] if m.city else []
+                    places += [Place(m.district, "district")] if m.district else []
+                by_doc: dict[str, list[ChunkRow]] = defaultdict(list)
+                for r in rows.values():
+                    by_doc[r.doc_id].append(r)
+                self._matcher = RegionMatcher(places)
+                self._rows_by_doc = dict(by_doc)
+                self._cache_gen = id(lex)
+            return lex, docs, self._matcher, self._rows_by_doc
+
+    def parse(self, question: str) -> QuestionSpec:
+        _, _, matcher, _ = self._views()
+        assert matcher is not None
+        return parse_question(question, matcher)
+
+    def ask(self, question: str, debug: bool = False) -> Answer:
+        question = (question or "").strip()
+        if not question:
+            raise QuestionError("the question is empty")
+        t0 = time.perf_counter()
+        lex, docs, matcher, rows_by_doc = self._views()
+        assert matcher is not None
+        spec = parse_question(question, matcher)
+        kind = spec.kind
+        cands = candidates(spec, list(docs.values()), rows_by_doc)
+        if not cands:
+            return not_found(question, kind, spec.lang, self._why_none(spec, docs))
+        qvec = self._query_vector(question, cands)
+        ranking, dense = hybrid_rank(spec, cands, lex, self.store.vectors, qvec)
+        idf = _idf_lookup(lex)
+        terms = build_terms(spec, idf)
+        notes = self._coverage_notes(cands)
+        if not terms:
+            ans = not_found(question, kind, spec.lang, "no topic words were recognised")
+        elif kind == "list":
+            ans = self._list(spec, cands, dense, terms)
+        elif kind == "compare":
+            ans = self._compare(spec, cands, dense, terms)
+        else:
+            ans = self._fact(spec, cands, ranking, dense, terms)
+        if self.llm is not None and ans.found:
+            from rag.answer.llm import rewrite_with_llm
+
+            ans = rewrite_with_llm(self.llm, spec, ans)
+        ans.notes = notes + ans.notes
+        rows = {r.chunk_id: r for c in cands for r in c.rows}
+        ans.retrieved = [
+            {"source": docs[rows[cid].doc_id].source, "start": rows[cid].start,
+             "end": rows[cid].end, "rank": i + 1, "chunk_id": cid}
+            for i, (cid, _) in enumerate(ranking)
+        ]
+        log.debug("answered in %.3fs", time.perf_counter() - t0)
+        return ans
+
+    # -- the three kinds
+    def _evidence(self, c: Candidate, dense: dict[str, float], spec, terms) -> list[Evidence]:
+        text = self.store.catalog.text(c.doc.doc_id) or ""
+        spans = [(r.start, r.end, dense.get(r.chunk_id, 0.0)) for r in c.rows]
+        return score_sentences(text, c.doc.doc_id, spans, spec, terms)
+
+    def _finding(self, c: Candidate, ev: Evidence) -> Finding:
+        row = next((r for r in c.rows if r.start <= ev.start < r.end), c.rows[0])
+        year = c.year if c.year is not None else row.covered_from
+        return Finding(c.doc, year, row.kind, ev.quote, ev.start, ev.end)
+
+    def _list(self, spec: QuestionSpec, cands, dense, terms) -> Answer:
+        groups = []
+        for c in cands:
+            evs = [
+                ev for ev in self._evidence(c, dense, spec, terms)
+                if ev.coverage >= LIST_MIN_COVERAGE and ev.direction_ok
+                and (ev.has_number or not spec.numeric)
+            ]
+            if evs:
+                groups.append([self._finding(c, evs[0])])
+        if not groups:
+            return not_found(spec.text, "list", spec.lang,
+                             f"none of {len(cands)} candidate reports states it")
+        groups.sort(key=lambda g: g[0].doc.source)
+        return list_answer(spec.text, spec.lang, groups)
+
+    def _best(self, spec, cands, dense, terms, ranking=None) -> list[tuple[Candidate, Evidence]]:
+        n_chunks = sum(len(c.rows) for c in cands)
+        if ranking is not None and n_chunks > READ_ALL_LIMIT:
+            top = {cid for cid, _ in ranking[:TOP_CHUNKS]}
+            cands = [
+                Candidate(c.doc, c.year, [r for r in c.rows if r.chunk_id in top]) for c in cands
+            ]
+            cands = [c for c in cands if c.rows]
+        scored = []
+        for c in cands:
+            for ev in self._evidence(c, dense, spec, terms)[:3]:
+                if ev.coverage >= FACT_MIN_COVERAGE and ev.direction_ok and (
+                    ev.has_number or not spec.numeric
+                ):
+                    scored.append((c, ev))
+        scored.sort(key=lambda ce: -ce[1].score)
+        return scored
+
+    def _fact(self, spec, cands, ranking, dense, terms) -> Answer:
+        scored = self._best(spec, cands, dense, terms, ranking)
+        if not scored:
+            return not_found(spec.text, "fact", spec.lang, "no sentence states it")
+        top = scored[0][1].score
+        picked = [scored[0]]
+        for c, ev in scored[1:3]:
+            if ev.score >= top - 0.05 and ev.coverage >= scored[0][1].coverage:
+                picked.append((c, ev))
+        return fact_answer(spec.text, spec.lang, [self._finding(c, ev) for c, ev in picked])
+
+    def _compare(self, spec, cands, dense, terms) -> Answer:
+        by_target: dict[tuple[str, int | None], list[Candidate]] = defaultdict(list)
+        for c in cands:
+            by_target[(c.doc.doc_id, c.year)].append(c)
+        rows = []
+        for group in by_target.values():
+            scored = self._best(spec, group, dense, terms)
+            if scored:
+                c, ev = scored[0]
+                rows.append([self._finding(c, ev)])
+        if not rows:
+            return not_found(spec.text, "compare", spec.lang, "no compared report states it")
+        return compare_answer(spec.text, spec.lang, rows)
+
+    # -- helpers
+    def _query_vector(self, question: str, cands: list[Candidate]) -> np.ndarray | None:
+        if self.embeddings is None:
+            return None
+        try:
+            return np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+        except Exception as exc:  # a failing embedder degrades to lexical search
+            log.warning("query embedding failed, lexical search only: %s", exc)
+            return None
+
+    def _coverage_notes(self, cands: list[Candidate]) -> list[str]:
+        pending = [c.doc.source for c in cands if c.doc.status != "complete"]
+        if not pending:
+            return []
+        return [f"dense search did not yet cover {len(pending)} of {len(cands)} candidate "
+                f"reports (lexical search covered them)"]
+
+    def _why_none(self, spec: QuestionSpec, docs: dict[str, DocRecord]) -> str:
+        if spec.mentions:
+            names = "、".join(dict.fromkeys(m.place.name for m in spec.mentions))
+            years = "、".join(str(y) for y in spec.years) or "any year"
+            mode = "plans" if spec.wants_plan else "reviews"
+            return f"no report of {names} {mode} {years}"
+        return "no report covers the years asked"
+
+
+def _idf_lookup(lex):
+    vocab, idf = lex.vocab, lex.idf
+    top = float(idf.max()) if len(idf) else math.log(2.0)
+
+    def lookup(tok: str) -> float:
+        j = vocab.get(tok)
+        return float(idf[j]) if j is not None else top
+
+    return lookup

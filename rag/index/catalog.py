@@ -1,0 +1,279 @@
+"""SQLite catalog: every report, its text, metadata and chunks, and how far each got.
+
+A report is ``parsed`` once its chunks are here (searchable by words at once) and
+``complete`` once every chunk's vector is in Chroma. The catalog is written before Chroma
+and cleaned after it, so a run killed at any point leaves a state the next run completes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rag.errors import StoreError
+from rag.models import Chunk, ReportMeta
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL UNIQUE,
+    path TEXT,
+    content_hash TEXT NOT NULL,
+    fmt TEXT,
+    encoding TEXT,
+    text TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    covered TEXT NOT NULL,
+    ingested_at TEXT DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES docs(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    covered_from INTEGER,
+    covered_to INTEGER,
+    text TEXT NOT NULL,
+    tokens TEXT NOT NULL,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    doc_id: str
+    source: str
+    path: str | None
+    content_hash: str
+    fmt: str
+    encoding: str
+    meta: ReportMeta
+    status: str
+    n_chunks: int
+    covered: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        m = self.meta
+        return {
+            "source": self.source,
+            "doc_id": self.doc_id,
+            "title": m.title,
+            "province": m.province,
+            "city": m.city,
+            "district": m.district,
+            "level": m.level,
+            "region": m.region,
+            "report_date": m.report_date,
+            "report_year": m.report_year,
+            "chunks": self.n_chunks,
+            "covered_years": list(self.covered),
+            "status": self.status,
+            "notes": list(m.notes),
+        }
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    kind: str
+    covered_from: int | None
+    covered_to: int | None
+    text: str
+    tokens: str
+
+
+def _meta_from_json(raw: str) -> ReportMeta:
+    d = json.loads(raw)
+    d["notes"] = tuple(d.get("notes") or ())
+    return ReportMeta(**d)
+
+
+class Catalog:
+    """Thread-safe access to the catalog database (one connection, one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"catalog {path} is not a usable database: {exc}") from exc
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                with self._db:
+                    yield self._db
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"catalog write failed: {exc}") from exc
+
+    def _query(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- generation: bumped on every change, so derived indexes know when to rebuild
+    def generation(self) -> int:
+        rows = self._query("SELECT value FROM state WHERE key='generation'")
+        return int(rows[0][0]) if rows else 0
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO state(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # -- documents
+    def add_document(
+        self,
+        *,
+        doc_id: str,
+        source: str,
+        path: str | None,
+        content_hash: str,
+        fmt: str,
+        encoding: str,
+        text: str,
+        meta: ReportMeta,
+        chunks: list[Chunk],
+        tokens: list[str],
+    ) -> None:
+        covered = sorted(
+            {
+                y
+                for c in chunks
+                if c.covered_from is not None
+                for y in range(c.covered_from, (c.covered_to or c.covered_from) + 1)
+            }
+        )
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO docs(doc_id, source, path, content_hash, fmt, encoding, text, meta,"
+                " status, n_chunks, covered) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc_id, source, path, content_hash, fmt, encoding, text,
+                    json.dumps(asdict(meta), ensure_ascii=False),
+                    "complete" if not chunks else "parsed", len(chunks), json.dumps(covered),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO chunks(chunk_id, doc_id, ordinal, start, end, kind, covered_from,"
+                " covered_to, text, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.kind,
+                     c.covered_from, c.covered_to, c.text, t)
+                    for c, t in zip(chunks, tokens, strict=True)
+                ],
+            )
+            self._bump(db)
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+            self._bump(db)
+
+    def _record(self, row: tuple) -> DocRecord:
+        doc_id, source, path, h, fmt, enc, meta, status, n, covered = row
+        return DocRecord(
+            doc_id, source, path, h, fmt, enc, _meta_from_json(meta), status, n,
+            tuple(json.loads(covered)),
+        )
+
+    _DOC_COLS = "doc_id, source, path, content_hash, fmt, encoding, meta, status, n_chunks, covered"
+
+    def documents(self) -> list[DocRecord]:
+        rows = self._query(f"SELECT {self._DOC_COLS} FROM docs ORDER BY source")
+        return [self._record(r) for r in rows]
+
+    def document_by_source(self, source: str) -> DocRecord | None:
+        rows = self._query(f"SELECT {self._DOC_COLS} FROM docs WHERE source=?", (source,))
+        return self._record(rows[0]) if rows else None
+
+    def document(self, doc_id: str) -> DocRecord | None:
+        rows = self._query(f"SELECT {self._DOC_COLS} FROM docs WHERE doc_id=?", (doc_id,))
+        return self._record(rows[0]) if rows else None
+
+    def text(self, doc_id: str) -> str | None:
+        rows = self._query("SELECT text FROM docs WHERE doc_id=?", (doc_id,))
+        return rows[0][0] if rows else None
+
+    # -- chunks
+    def chunks(self, doc_ids: Iterable[str] | None = None) -> list[ChunkRow]:
+        cols = "chunk_id, doc_id, ordinal, start, end, kind, covered_from, covered_to, text, tokens"
+        if doc_ids is None:
+            rows = self._query(f"SELECT {cols} FROM chunks ORDER BY doc_id, ordinal")
+        else:
+            ids = list(doc_ids)
+            rows = []
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                rows += self._query(
+                    f"SELECT {cols} FROM chunks WHERE doc_id IN ({marks}) ORDER BY doc_id, ordinal",
+                    part,
+                )
+        return [ChunkRow(*r) for r in rows]
+
+    def pending_chunks(self, limit: int) -> list[ChunkRow]:
+        cols = "chunk_id, doc_id, ordinal, start, end, kind, covered_from, covered_to, text, tokens"
+        rows = self._query(
+            f"SELECT {cols} FROM chunks WHERE embedded=0 ORDER BY doc_id, ordinal LIMIT ?", (limit,)
+        )
+        return [ChunkRow(*r) for r in rows]
+
+    def count_pending(self) -> int:
+        return self._query("SELECT COUNT(*) FROM chunks WHERE embedded=0")[0][0]
+
+    def mark_embedded(self, chunk_ids: list[str]) -> list[str]:
+        """Mark chunks embedded; return the doc ids that became complete."""
+        with self._tx() as db:
+            db.executemany("UPDATE chunks SET embedded=1 WHERE chunk_id=?", [(c,) for c in chunk_ids])
+            docs = {c.split(":")[0] for c in chunk_ids}
+            done = []
+            for d in docs:
+                left = db.execute(
+                    "SELECT COUNT(*) FROM chunks WHERE doc_id=? AND embedded=0", (d,)
+                ).fetchone()[0]
+                if left == 0:
+                    db.execute("UPDATE docs SET status='complete' WHERE doc_id=?", (d,))
+                    done.append(d)
+            self._bump(db)
+        return done
+
+    def embedded_doc_ids(self) -> set[str]:
+        return {r[0] for r in self._query("SELECT doc_id FROM docs WHERE status='complete'")}
+
+    def stats(self) -> dict:
+        docs = self._query("SELECT COUNT(*), SUM(status='complete') FROM docs")[0]
+        chunks = self._query("SELECT COUNT(*), SUM(embedded) FROM chunks")[0]
+        return {
+            "reports": docs[0],
+            "reports_complete": docs[1] or 0,
+            "chunks": chunks[0],
+            "chunks_embedded": chunks[1] or 0,
+        }

@@ -1,0 +1,1 @@
+"""Ingest: load files, keep report body, describe and chunk them."""

@@ -1,0 +1,90 @@
+"""Sentence-aware chunks with a tiktoken budget, never crossing a section boundary.
+
+A chunk is a span ``[start, end)`` of the document's text made of whole sentences; its
+``text`` joins those sentences (for plain text that is the span minus surrounding blanks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from rag.ingest.clean import iter_sentences, split_clauses
+from rag.models import Chunk, Section
+from rag.tokens import count_tokens
+
+
+def _pieces(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int, int]]:
+    """Sentences of a span as (start, end, tokens); an over-long sentence is cut at clauses."""
+    out: list[tuple[int, int, int]] = []
+    for s, e in iter_sentences(text, start, end):
+        n = count_tokens(text[s:e])
+        if n <= max_tokens:
+            out.append((s, e, n))
+            continue
+        for cs, ce in split_clauses(text, s, e):
+            cn = count_tokens(text[cs:ce])
+            if cn <= max_tokens:
+                out.append((cs, ce, cn))
+                continue
+            # A clause without punctuation longer than a chunk: cut by characters.
+            step = max(1, (ce - cs) * max_tokens // cn)
+            for p in range(cs, ce, step):
+                q = min(ce, p + step)
+                out.append((p, q, count_tokens(text[p:q])))
+    return out
+
+
+def chunk_id(doc_id: str, ordinal: int) -> str:
+    return f"{doc_id}:{ordinal:05d}"
+
+
+def chunk_sections(
+    text: str,
+    doc_id: str,
+    sections: Sequence[Section],
+    blocks: Sequence[tuple[int, int]],
+    max_tokens: int = 320,
+    overlap_tokens: int = 40,
+) -> list[Chunk]:
+    """Chunks of every section, in document order."""
+    chunks: list[Chunk] = []
+    for sec in sections:
+        pieces: list[tuple[int, int, int]] = []
+        for bs, be in blocks:
+            s, e = max(bs, sec.start), min(be, sec.end)
+            if s < e:
+                pieces.extend(_pieces(text, s, e, max_tokens))
+        i = 0
+        while i < len(pieces):
+            j, total = i, 0
+            while j < len(pieces) and (j == i or total + pieces[j][2] <= max_tokens):
+                total += pieces[j][2]
+                j += 1
+            group = pieces[i:j]
+            chunks.append(
+                Chunk(
+                    chunk_id=chunk_id(doc_id, len(chunks)),
+                    doc_id=doc_id,
+                    ordinal=len(chunks),
+                    start=group[0][0],
+                    end=group[-1][1],
+                    text="\n".join(text[s:e] for s, e, _ in group),
+                    kind=sec.kind,
+                    covered_from=sec.covered_from,
+                    covered_to=sec.covered_to,
+                )
+            )
+            if j >= len(pieces):
+                break
+            # Step back over whole sentences worth at most overlap_tokens.
+            back, k = 0, j
+            while k - 1 > i and back + pieces[k - 1][2] <= overlap_tokens:
+                k -= 1
+                back += pieces[k][2]
+            i = k
+    return chunks
+
+
+def doc_id_for(content_hash: str) -> str:
+    return hashlib.sha256(content_hash.encode()).hexdigest()[:16]

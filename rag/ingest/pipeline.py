@@ -1,0 +1,318 @@
+"""Ingestion: files → parsed reports in the catalog (searchable by words) → vectors in Chroma.
+
+Two phases, so that a large corpus is answerable by lexical search within minutes while
+embedding, the dominant cost, catches up:
+
+1. parse every new or changed file and write it, with its chunks and their tokens, to the
+   catalog in one transaction per report;
+2. embed the chunks not yet embedded (the embedding cache means no text is embedded twice)
+   and write them to Chroma, marking each report complete when its last chunk lands.
+
+Keyed by content hash, it is idempotent: an unchanged folder costs a hash per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag.config import ChunkSettings
+from rag.errors import LoadError, ReportQAError
+from rag.index.lexical import tokenize
+from rag.index.store import Store
+from rag.ingest.chunk import chunk_sections, doc_id_for
+from rag.ingest.load import load_document
+from rag.ingest.manifest import load_manifest
+from rag.ingest.meta import extract_meta
+from rag.ingest.sections import tag_sections
+from rag.models import Chunk, LoadedDocument, ReportMeta, Section
+
+log = logging.getLogger(__name__)
+
+# Bumped when parsing, metadata or chunking changes, so that re-ingesting re-parses.
+PARSER_VERSION = "2"
+SUPPORTED = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+MANIFEST_NAMES = ("manifest.tsv", "manifest.csv", "manifest.json")
+KIND_LABEL = {
+    "review": "回顾",
+    "review_multi": "五年回顾",
+    "plan": "工作安排",
+    "targets": "预期目标",
+    "annex": "附注",
+    "other": "",
+}
+
+
+@dataclass
+class ParsedReport:
+    doc: LoadedDocument
+    doc_id: str
+    meta: ReportMeta
+    sections: list[Section]
+    chunks: list[Chunk]
+    tokens: list[str]
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    parse_seconds: float = 0.0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+    embedded: bool = True
+
+    def to_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "added": len(self.added),
+            "replaced": len(self.replaced),
+            "unchanged": self.unchanged,
+            "skipped": [{"source": s, "reason": r} for s, r in self.skipped],
+            "chunks_added": self.chunks_added,
+            "chunks_embedded": self.chunks_embedded,
+            "parse_seconds": round(self.parse_seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.files} files: {len(self.added)} added, {len(self.replaced)} replaced, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped",
+            f"{self.chunks_added} chunks parsed, {self.chunks_embedded} embedded",
+            f"time: {self.seconds:.1f}s (parse {self.parse_seconds:.1f}s, "
+            f"embed {self.embed_seconds:.1f}s)",
+        ]
+        lines += [f"  skipped {s}: {r}" for s, r in self.skipped]
+        return "\n".join(lines)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Report files under the given files and folders, sorted, manifests excluded."""
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found += [
+                f for f in sorted(p.rglob("*"))
+                if f.is_file() and f.suffix.lower() in SUPPORTED and f.name not in MANIFEST_NAMES
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            ]
+        else:
+            found.append(p)
+    return found
+
+
+def find_manifest(paths: Iterable[Path]) -> Path | None:
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for name in MANIFEST_NAMES:
+                if (p / name).is_file():
+                    return p / name
+    return None
+
+
+def embedding_text(chunk: Chunk, meta: ReportMeta) -> str:
+    """What the embedder sees: a short header of who and when, then the chunk."""
+    when = ""
+    if chunk.covered_from is not None:
+        when = f"{chunk.covered_from}年"
+        if chunk.covered_to and chunk.covered_to != chunk.covered_from:
+            when = f"{chunk.covered_from}-{chunk.covered_to}年"
+    header = f"{meta.region} {when}{KIND_LABEL.get(chunk.kind, '')}".strip()
+    return f"{header}：{chunk.text}"
+
+
+class Ingestor:
+    """Parses, chunks, embeds and stores reports; one instance per store."""
+
+    def __init__(
+        self,
+        store: Store,
+        embeddings,
+        chunking: ChunkSettings,
+        manifest: Path | None = None,
+        progress: bool = False,
+        batch_size: int = 64,
+    ) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.chunking = chunking
+        self.manifest = load_manifest(manifest) if manifest else None
+        self.progress = progress
+        self.batch_size = batch_size
+
+    def parse(self, path: Path, source: str | None = None) -> ParsedReport:
+        doc = load_document(path, source)
+        row = None
+        if self.manifest is not None:
+            row = self.manifest.get(doc.source)
+        meta = extract_meta(doc.text, doc.blocks, doc.source, row)
+        sections = tag_sections(doc.text, doc.blocks, meta.report_year)
+        doc_id = doc_id_for(doc.content_hash)
+        chunks = chunk_sections(
+            doc.text, doc_id, sections, doc.blocks,
+            self.chunking.max_tokens, self.chunking.overlap_tokens,
+        )
+        tokens = [" ".join(tokenize(c.text)) for c in chunks]
+        return ParsedReport(doc, doc_id, meta, sections, chunks, tokens)
+
+    def run(
+        self,
+        paths: Iterable[Path],
+        *,
+        embed: bool = True,
+        dry_run: bool = False,
+        on_parsed: Callable[[ParsedReport], None] | None = None,
+    ) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport(embedded=embed and not dry_run)
+        files = discover(paths)
+        report.files = len(files)
+        seen: set[str] = set()
+        catalog = self.store.catalog
+        for path in tqdm(files, desc="parse", unit="file", disable=not self.progress):
+            source = path.name
+            if source in seen:
+                report.skipped.append((str(path), f"duplicate file name {source!r} in this batch"))
+                continue
+            seen.add(source)
+            try:
+                if not dry_run:
+                    old = catalog.document_by_source(source)
+                    if old is not None and old.content_hash == _version_hash(_file_hash(path)):
+                        report.unchanged += 1
+                        continue
+                parsed = self.parse(path)
+            except LoadError as exc:
+                report.skipped.append((source, exc.reason))
+                continue
+            except (ReportQAError, ValueError, UnicodeError) as exc:
+                report.skipped.append((source, f"{type(exc).__name__}: {exc}"))
+                continue
+            if on_parsed:
+                on_parsed(parsed)
+            report.chunks_added += len(parsed.chunks)
+            if dry_run:
+                report.added.append(source)
+                continue
+            with self.store.write_lock:
+                old = catalog.document_by_source(source)
+                if old is not None:
+                    self.store.delete(old.doc_id)
+                    report.replaced.append(source)
+                else:
+                    report.added.append(source)
+                catalog.add_document(
+                    doc_id=parsed.doc_id,
+                    source=source,
+                    path=str(path),
+                    content_hash=_version_hash(parsed.doc.content_hash),
+                    fmt=parsed.doc.fmt,
+                    encoding=parsed.doc.encoding,
+                    text=parsed.doc.text,
+                    meta=parsed.meta,
+                    chunks=parsed.chunks,
+                    tokens=parsed.tokens,
+                )
+        report.parse_seconds = time.perf_counter() - t0
+        if embed and not dry_run:
+            t1 = time.perf_counter()
+            report.chunks_embedded = self.embed_pending()
+            report.embed_seconds = time.perf_counter() - t1
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def embed_pending(self) -> int:
+        """Embed every chunk not yet in Chroma; returns how many were written."""
+        catalog = self.store.catalog
+        total = catalog.count_pending()
+        if total == 0:
+            return 0
+        docs = {d.doc_id: d for d in catalog.documents()}
+        done = 0
+        bar = tqdm(total=total, desc="embed", unit="chunk", disable=not self.progress)
+        rows = catalog.pending_chunks(total)
+        # Embedding (CPU) overlaps with the previous batch's Chroma write (I/O).
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending_write = None
+            for i in range(0, len(rows), self.batch_size):
+                batch = [r for r in rows[i : i + self.batch_size] if r.doc_id in docs]
+                if not batch:
+                    continue
+                chunks = [
+                    Chunk(r.chunk_id, r.doc_id, r.ordinal, r.start, r.end, r.text,
+                          r.kind, r.covered_from, r.covered_to)
+                    for r in batch
+                ]
+                texts = [embedding_text(c, docs[c.doc_id].meta) for c in chunks]
+                metas = [_chroma_meta(c, docs[c.doc_id]) for c in chunks]
+                vectors = _embed_array(self.embeddings, texts)
+                if pending_write is not None:
+                    pending_write.result()
+                pending_write = writer.submit(
+                    self._write, [c.chunk_id for c in chunks], vectors, metas,
+                    [c.text for c in chunks],
+                )
+                done += len(batch)
+                bar.update(len(batch))
+            if pending_write is not None:
+                pending_write.result()
+        bar.close()
+        return done
+
+    def _write(self, ids, vectors, metas, texts) -> None:
+        with self.store.write_lock:
+            self.store.vectors.upsert(ids, vectors, metas, texts)
+            self.store.catalog.mark_embedded(ids)
+
+
+def _chroma_meta(chunk: Chunk, d) -> dict:
+    m = d.meta
+    return {
+        "doc_id": chunk.doc_id,
+        "source": d.source,
+        "province": m.province,
+        "city": m.city,
+        "district": m.district,
+        "level": m.level,
+        "report_year": m.report_year,
+        "kind": chunk.kind,
+        "covered_from": chunk.covered_from,
+        "covered_to": chunk.covered_to,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+
+
+def _embed_array(embeddings, texts: list[str]) -> np.ndarray:
+    if hasattr(embeddings, "embed_documents_array"):
+        return np.asarray(embeddings.embed_documents_array(texts), dtype=np.float32)
+    return np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+
+
+def _version_hash(file_hash: str) -> str:
+    return f"{file_hash}:v{PARSER_VERSION}"
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,1 @@
+"""Understanding a question and finding the passages that can answer it."""

