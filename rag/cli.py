@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
+    except BrokenPipeError:
+        return 0
     except ReportQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

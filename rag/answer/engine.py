@@ -21,7 +21,7 @@ from rag.answer.compose import (
     list_answer,
     not_found,
 )
-from rag.answer.evidence import Evidence, build_terms, score_sentences
+from rag.answer.evidence import Evidence, build_terms, meets, score_sentences
 from rag.errors import QuestionError
 from rag.index.catalog import ChunkRow, DocRecord
 from rag.index.store import Store
@@ -114,7 +114,7 @@ class Answerer:
     # -- the three kinds
     def _evidence(self, c: Candidate, dense: dict[str, float], spec, terms) -> list[Evidence]:
         text = self.store.catalog.text(c.doc.doc_id) or ""
-        spans = [(r.start, r.end, dense.get(r.chunk_id, 0.0)) for r in c.rows]
+        spans = [(r.start, r.end, dense.get(r.chunk_id, 0.0), r.kind) for r in c.rows]
         return score_sentences(text, c.doc.doc_id, spans, spec, terms)
 
     def _finding(self, c: Candidate, ev: Evidence) -> Finding:
@@ -124,14 +124,21 @@ class Answerer:
 
     def _list(self, spec: QuestionSpec, cands, dense, terms) -> Answer:
         groups = []
-        for c in cands:
-            evs = [
-                ev for ev in self._evidence(c, dense, spec, terms)
-                if ev.coverage >= LIST_MIN_COVERAGE and ev.direction_ok
-                and (ev.has_number or not spec.numeric)
-            ]
-            if evs:
-                groups.append([self._finding(c, evs[0])])
+        if self.llm is not None:
+            # One cheap call per candidate report, over its best few sentences.
+            from rag.answer.llm import judge_reports
+
+            shortlist = [(c, self._evidence(c, dense, spec, terms)[:5]) for c in cands]
+            decided = judge_reports(self.llm, spec, shortlist)
+            for c, _ in shortlist:
+                ev = decided.get((c.doc.doc_id, c.year))
+                if ev is not None:
+                    groups.append([self._finding(c, ev)])
+        else:
+            for c in cands:
+                evs = [ev for ev in self._evidence(c, dense, spec, terms) if accepts(ev, spec)]
+                if evs:
+                    groups.append([self._finding(c, evs[0])])
         if not groups:
             return not_found(spec.text, "list", spec.lang,
                              f"none of {len(cands)} candidate reports states it")
@@ -149,9 +156,7 @@ class Answerer:
         scored = []
         for c in cands:
             for ev in self._evidence(c, dense, spec, terms)[:3]:
-                if ev.coverage >= FACT_MIN_COVERAGE and ev.direction_ok and (
-                    ev.has_number or not spec.numeric
-                ):
+                if accepts(ev, spec, FACT_MIN_COVERAGE):
                     scored.append((c, ev))
         scored.sort(key=lambda ce: -ce[1].score)
         return scored
@@ -205,6 +210,20 @@ class Answerer:
             mode = "plans" if spec.wants_plan else "reviews"
             return f"no report of {names} {mode} {years}"
         return "no report covers the years asked"
+
+
+def accepts(ev: Evidence, spec: QuestionSpec, min_coverage: float = LIST_MIN_COVERAGE) -> bool:
+    """The extractive decision: does this sentence state what the question asks?"""
+    if ev.coverage < min_coverage or not ev.direction_ok:
+        return False
+    if spec.numeric and not ev.has_number:
+        return False
+    if spec.condition is not None:
+        return meets(ev.value, spec.condition)
+    if spec.numeric:
+        # "增长了多少", "是多少": the figure must be the topic's own, not any number nearby.
+        return ev.bound
+    return True
 
 
 def _idf_lookup(lex):

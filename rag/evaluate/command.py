@@ -11,7 +11,7 @@ from typing import Any
 
 from rag.errors import ConfigError, ReportQAError
 from rag.evaluate.baseline import NaiveRAG, read_text
-from rag.evaluate.dataset import load_questions
+from rag.evaluate.dataset import Question, load_questions
 from rag.evaluate.report import results_json, summary_markdown, write_reports
 from rag.evaluate.runner import Row, check_gate, load_thresholds, run_eval
 from rag.evaluate.scoring import Texts
@@ -66,8 +66,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"reportqa eval: {args.dataset} not present, skipped", file=sys.stderr)
         return 0
     questions = load_questions(args.dataset)
-    name = args.name or args.dataset.stem
-    out = args.out or Path(".reportqa/eval") / name
     thresholds = load_thresholds(args.gate) if args.gate else None
     if args.slice and not args.corpus:
         raise ConfigError("--slice needs --corpus")
@@ -83,6 +81,23 @@ def _run(args: argparse.Namespace) -> int:
         from rag.pipeline import open_assistant
 
         assistant = open_assistant(settings, store_dir=args.store)
+    try:
+        return _evaluate(args, settings, assistant, questions, files, thresholds)
+    finally:
+        if hasattr(assistant, "close"):
+            assistant.close()
+
+
+def _evaluate(
+    args: argparse.Namespace,
+    settings: Any,
+    assistant: Any,
+    questions: list[Question],
+    files: list[Path],
+    thresholds: dict[str, Any] | None,
+) -> int:
+    name = args.name or args.dataset.stem
+    out = args.out or Path(".reportqa/eval") / name
     if assistant is not None and files and not args.url:
         _say(f"ingesting {len(files)} files (already ingested ones are skipped)")
         assistant.ingest(files, manifest=settings.manifest)

@@ -268,15 +268,21 @@ class NumberGrounding:
     """Share of numbers in the answer text that occur in a cited quote.
 
     Numbers the question itself contains, and the years of the cited reports, also count as
-    grounded: echoing "2022年" from the question invents nothing.
+    grounded: echoing "2022年" from the question invents nothing. The names of cited reports
+    ("004_c2261995aa5722eb.txt") are labels, not claims, and are left out.
     """
 
     def evaluate(self, case: Case) -> Outcome:
-        said = numbers(strip_markers(str(case.answer.get("answer") or "")))
+        cits = list(_by_id(case.answer).values())
+        text = str(case.answer.get("answer") or "")
+        names = {str(c.get(k)) for c in cits for k in ("source", "doc_id") if c.get(k)}
+        for name in sorted(names | {n.rsplit(".", 1)[0] for n in names}, key=len, reverse=True):
+            text = text.replace(name, " ")
+        said = numbers(strip_markers(text))
         if not said:
             return Outcome({"number_grounding": None})
         known = set(numbers(case.question.question))
-        for c in _by_id(case.answer).values():
+        for c in cits:
             known.update(numbers(str(c.get("quote") or "")))
             for key in ("report_year", "covered_year"):
                 if isinstance(c.get(key), int):
@@ -291,8 +297,9 @@ class RetrievalScore:
     """Recall@k and MRR of the gold evidence quotes among the ranked ``retrieved`` chunks.
 
     A quote is retrieved at rank r when the r-th chunk (1-based, ordered by its ``rank``) is
-    from the quote's report and covers an occurrence of the quote. MRR is the mean over the
-    question's quotes of 1/r (0 when not retrieved).
+    from the quote's report and covers an occurrence of the quote. Recall@k is the share of
+    the question's quotes retrieved within rank k; MRR is 1/r of the first retrieved quote
+    (0 when none is).
     """
 
     ks: Sequence[int] = (5, 10, 20)
@@ -320,7 +327,8 @@ class RetrievalScore:
             f"recall@{k}": sum(r is not None and r <= k for r in ranks) / len(ranks)
             for k in self.ks
         }
-        scores["mrr"] = sum(1 / r for r in ranks if r) / len(ranks)
+        found = [r for r in ranks if r is not None]
+        scores["mrr"] = 1 / min(found) if found else 0.0
         if all(r is None for r in ranks):
             issues.append("no gold evidence among the retrieved chunks")
         return Outcome(scores, issues)

@@ -246,6 +246,17 @@ class Catalog:
         )
         return [ChunkRow(*r) for r in rows]
 
+    def existing_chunk_ids(self, chunk_ids: Iterable[str]) -> set[str]:
+        """Those of ``chunk_ids`` the catalog still holds."""
+        ids = list(chunk_ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({marks})"
+            found.update(r[0] for r in self._query(sql, part))
+        return found
+
     def count_pending(self) -> int:
         return self._query("SELECT COUNT(*) FROM chunks WHERE embedded=0")[0][0]
 

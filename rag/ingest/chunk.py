@@ -1,7 +1,8 @@
 """Sentence-aware chunks with a tiktoken budget, never crossing a section boundary.
 
 A chunk is a span ``[start, end)`` of the document's text made of whole sentences; its
-``text`` joins those sentences (for plain text that is the span minus surrounding blanks).
+``text`` is that span as written, except that text excluded from the body between two of
+its sentences (page furniture, noise) is replaced by a line break.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ def _pieces(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int,
     return out
 
 
+def _join(text: str, group: Sequence[tuple[int, int, int]]) -> str:
+    """The pieces' text, keeping what lies between two pieces when it is blank.
+
+    Clauses of one sentence and sentences of one line stay as written; pieces separated
+    by excluded text (noise between blocks) are joined by a line break.
+    """
+    parts = [text[group[0][0] : group[0][1]]]
+    for (_, prev_end, _), (s, e, _) in zip(group, group[1:], strict=False):
+        gap = text[prev_end:s]
+        parts.append(gap if not gap.strip() else "\n")
+        parts.append(text[s:e])
+    return "".join(parts)
+
+
 def chunk_id(doc_id: str, ordinal: int) -> str:
     return f"{doc_id}:{ordinal:05d}"
 
@@ -61,6 +76,11 @@ def chunk_sections(
             while j < len(pieces) and (j == i or total + pieces[j][2] <= max_tokens):
                 total += pieces[j][2]
                 j += 1
+            joined = _join(text, pieces[i:j])
+            # Tokens of the joined text can exceed the sum of its pieces' by a few.
+            while j - i > 1 and count_tokens(joined) > max_tokens:
+                j -= 1
+                joined = _join(text, pieces[i:j])
             group = pieces[i:j]
             chunks.append(
                 Chunk(
@@ -69,7 +89,7 @@ def chunk_sections(
                     ordinal=len(chunks),
                     start=group[0][0],
                     end=group[-1][1],
-                    text="\n".join(text[s:e] for s, e, _ in group),
+                    text=joined,
                     kind=sec.kind,
                     covered_from=sec.covered_from,
                     covered_to=sec.covered_to,

@@ -38,7 +38,7 @@ from rag.models import Chunk, LoadedDocument, ReportMeta, Section
 log = logging.getLogger(__name__)
 
 # Bumped when parsing, metadata or chunking changes, so that re-ingesting re-parses.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 SUPPORTED = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 MANIFEST_NAMES = ("manifest.tsv", "manifest.csv", "manifest.json")
 KIND_LABEL = {
@@ -212,6 +212,12 @@ class Ingestor:
                 report.added.append(source)
                 continue
             with self.store.write_lock:
+                twin = catalog.document(parsed.doc_id)
+                if twin is not None and twin.source != source:
+                    # doc_id is the content hash: a second copy would collide with the first.
+                    report.chunks_added -= len(parsed.chunks)
+                    report.skipped.append((source, f"same content as {twin.source}"))
+                    continue
                 old = catalog.document_by_source(source)
                 if old is not None:
                     self.store.delete(old.doc_id)
@@ -278,6 +284,16 @@ class Ingestor:
 
     def _write(self, ids, vectors, metas, texts) -> None:
         with self.store.write_lock:
+            # A report deleted while its chunks were being embedded must not reach Chroma.
+            alive = self.store.catalog.existing_chunk_ids(ids)
+            if len(alive) < len(ids):
+                keep = [i for i, cid in enumerate(ids) if cid in alive]
+                ids = [ids[i] for i in keep]
+                vectors = vectors[keep]
+                metas = [metas[i] for i in keep]
+                texts = [texts[i] for i in keep]
+            if not ids:
+                return
             self.store.vectors.upsert(ids, vectors, metas, texts)
             self.store.catalog.mark_embedded(ids)
 

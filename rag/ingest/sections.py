@@ -136,7 +136,7 @@ def _classify_start(par: str, report_year: int | None, state: str
         if head.startswith(("今后五年", "未来五年")) and report_year:
             return "plan", report_year, report_year + 4
         return "plan", report_year, report_year
-    m = re.match(r"^(\d{4})年[，,]", head)
+    m = re.match(r"^(\d{4})年(是|[，,]|以来|我们|全[市区县省])", head)
     if m and report_year and int(m.group(1)) < report_year and state != "plan":
         y = int(m.group(1))
         return "review", y, y

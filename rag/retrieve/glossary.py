@@ -15,7 +15,7 @@ GLOSSARY: dict[str, list[str]] = {
     "safety accidents": ["安全事故"],
     "accidents": ["事故"],
     "accident deaths": ["事故", "死亡人数"],
-    "good air quality": ["空气质量", "优良"],
+    "good air quality": ["空气", "优良"],
     "good air": ["空气", "优良"],
     "air quality": ["空气质量"],
     "days": ["天数"],
@@ -122,7 +122,7 @@ GLOSSARY: dict[str, list[str]] = {
 
 DIRECTIONS: dict[str, list[str]] = {
     "down": ["减少", "下降", "降低", "压减", "缩减", "回落", "双下降", "降幅", "减"],
-    "up": ["增加", "增长", "提高", "提升", "上升", "新增", "增", "扩大", "突破", "达到", "新建"],
+    "up": ["增加", "增长", "提高", "提升", "上升", "新增", "增", "扩大", "新建"],
     "zero": ["未发生", "零", "无", "为零", "清零", "杜绝"],
 }
 

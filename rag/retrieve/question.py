@@ -35,11 +35,24 @@ _NUMERIC = re.compile(r"多少|几[个项次天家所座条]|是多少|增速|�
                       r"what (?:was|is) the (?:rate|number|amount|value|share|growth)|rate|number of",
                       re.I)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
+_CONDITIONS = [
+    (re.compile(r"(?:超过|高于|大于|多于|超|above|more than|over|exceeding|greater than)\s*"
+                r"(\d+(?:\.\d+)?)\s*(?:%|％|percent)?", re.I), ">"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％)?\s*(?:及以上|或以上|以上|or (?:more|above|higher))",
+                re.I), ">="),
+    (re.compile(r"(?:达到|不低于|不少于|至少|at least|no less than)\s*(\d+(?:\.\d+)?)\s*(?:%|％)?",
+                re.I), ">="),
+    (re.compile(r"(?:低于|少于|小于|不到|不足|below|less than|under|lower than)\s*"
+                r"(\d+(?:\.\d+)?)\s*(?:%|％|percent)?", re.I), "<"),
+]
+_RATE_WORDS = {"增速": "up", "增幅": "up", "增长率": "up", "增长速度": "up", "降幅": "down",
+               "下降幅度": "down", "降低幅度": "down"}
 _RELATIVE = {"去年": -1, "上年": -1, "上一年": -1, "last year": -1, "今年": 0, "this year": 0}
 _SCAFFOLD = set(
     "哪些 哪个 哪几个 哪 些 多少 是 什么 如何 怎样 情况 分别 比较 对比 相比 数量 数 有 了 的 和 与 及 在"
     " 请 问 呢 吗 年 区 县 市 省 城市 地区 全区 全市 全县 报告 政府 工作 工作报告 实际 实现 已经"
-    " 计划 目标 预期 预计 力争 安排 多 少 几 个 其 中 该 这些 那些".split()
+    " 计划 目标 预期 预计 力争 安排 多 少 几 个 其 中 该 这些 那些 定在 定 设定 相比 如何 怎么样"
+    " 达到 实际 分别 当年 全年 州".split()
 )
 
 
@@ -70,10 +83,23 @@ class QuestionSpec:
     target_levels: tuple[str, ...] = ()
     terms: list[str] = field(default_factory=list)  # object terms, matched in sentences
     direction: str | None = None  # "up" | "down" | "zero"
+    condition: tuple[str, float, str] | None = None  # (">", 30.0, "%"): "降幅超过30%"
 
     @property
     def places(self) -> list[Place]:
         return list(dict.fromkeys(m.place for m in self.mentions))
+
+
+_ETHNIC = re.compile(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,4}族)+自治(州|县|旗)$")
+
+
+def short_forms(name: str) -> list[str]:
+    """Names a question may use: "恩施土家族苗族自治州" → ["恩施", "恩施州"]."""
+    m = _ETHNIC.match(name)
+    if m:
+        return [m.group(1), m.group(1) + m.group(2)]
+    short = short_form(name)
+    return [short] if short else []
 
 
 def short_form(name: str) -> str | None:
@@ -98,12 +124,10 @@ class RegionMatcher:
         self._en: dict[str, set[Place]] = {}
         for p in set(places):
             self._zh.setdefault(p.name, set()).add(p)
-            short = short_form(p.name)
-            if short:
+            shorts = short_forms(p.name)
+            for short in shorts:
                 self._zh.setdefault(short, set()).add(p)
-                self._en.setdefault(pinyin(short), set()).add(p)
-            else:
-                self._en.setdefault(pinyin(p.name), set()).add(p)
+            self._en.setdefault(pinyin(shorts[0] if shorts else p.name), set()).add(p)
         self._zh_keys = sorted(self._zh, key=len, reverse=True)
         self._en_re = (
             re.compile(r"(?<![a-z])(" + "|".join(
@@ -174,15 +198,29 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
             spec.target_levels = levels
             break
 
-    # Topic: the question without places, years and question words.
+    # Topic: the question without places, years, conditions and question words.
     rest = q
     for m in sorted(spec.mentions, key=lambda m: -m.start):
         rest = rest[: m.start] + " " + rest[m.end :]
     rest = _YEAR.sub(" ", rest)
+    for pattern, op in _CONDITIONS:
+        cm = pattern.search(rest)
+        if cm:
+            unit = "%" if re.search(r"%|％|percent", cm.group(0)) else ""
+            spec.condition = (op, float(cm.group(1)), unit)
+            rest = rest[: cm.start()] + " " + rest[cm.end() :]
+            spec.numeric = True
+            break
     if lang == "en":
         terms, direction = translate(rest)
+        if re.search(r"\bgrowth\b|\bgrew\b", rest, re.I) and direction is None:
+            direction = "up"
     else:
         terms, direction = [], None
+        for word, d in _RATE_WORDS.items():
+            if word in rest:
+                direction = direction or d
+                rest = rest.replace(word, " ")
         for d, words in DIRECTIONS.items():
             for w in sorted(words, key=len, reverse=True):
                 if len(w) >= 2 and w in rest:

@@ -83,12 +83,15 @@ def qualifies(row: ChunkRow, year: int | None, spec: QuestionSpec, report_year: 
         if spec.relative_year is None:
             return row.kind != "annex"
         return row.kind in kinds
+    lo, hi = row.covered_from, row.covered_to if row.covered_to is not None else row.covered_from
+    if lo is None or hi is None:
+        return False
+    if row.kind == "review_multi" and not spec.wants_plan:
+        # A five-year review ending in the year asked also reports that year's results.
+        return hi == year
     if row.kind not in kinds:
         return False
-    lo, hi = row.covered_from, row.covered_to if row.covered_to is not None else row.covered_from
-    if lo is None:
-        return False
-    return lo <= year <= (hi if hi is not None else lo)
+    return lo <= year <= hi
 
 
 def candidates(
@@ -102,6 +105,14 @@ def candidates(
         ]
         if rows:
             out.append(Candidate(doc, year, rows))
+    if spec.wants_plan and any(year is not None for _, year in [(c.doc, c.year) for c in out]):
+        # A plan for the very year asked beats a five-year plan that includes it.
+        exact = [c for c in out if any(r.covered_from == r.covered_to == c.year for r in c.rows)]
+        if exact:
+            out = [
+                Candidate(c.doc, c.year, [r for r in c.rows if r.covered_from == r.covered_to])
+                for c in exact
+            ]
     return out
 
 

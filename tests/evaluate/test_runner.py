@@ -88,12 +88,12 @@ def test_gate_bounds_missing_metrics_and_unknown_names(oracle):
     assert result.summary["list_recall"] is None
     # no list questions: the list floor is skipped, not failed
     assert check_gate(result, {"facts": {"list_recall": 0.9, "fact_score": 1.0}}, "facts") == []
-    assert check_gate(result, {"facts": {"latency_p95": 0.0}}, "facts")[0].startswith(
-        "latency_p95"
-    )
+    assert check_gate(result, {"facts": {"latency_p95": 0.0}}, "facts")[0].startswith("latency_p95")
     assert "unknown metric" in check_gate(result, {"facts": {"fact_scor": 1}}, "facts")[0]
     assert check_gate(result, {"default": {"fact_score": 1.0}}, "facts") == []
-    assert check_gate(result, {"dev": {}}, "facts") == ["no [facts] or [default] table in the thresholds"]
+    assert check_gate(result, {"dev": {}}, "facts") == [
+        "no [facts] or [default] table in the thresholds"
+    ]
 
 
 def test_reports_side_by_side(oracle, tmp_path):
@@ -106,7 +106,10 @@ def test_reports_side_by_side(oracle, tmp_path):
     md = render_markdown(result, base)
     assert "| metric | reportqa | baseline |" in md
     assert "| none accuracy | 1.000 | 1.000 |" in md and "| list F1 | 1.000 | 0.000 |" in md
-    assert "| d01 | list | 1.00 | 0.00 | missing reports:" in md
+    assert "| d01 | list | 1.00 | 0.00 |  |" in md
+    assert "| d01 | list | 0.00 | found is false for an answerable question; missing reports:" in (
+        render_markdown(base)
+    )
     md_path, json_path = write_reports(tmp_path / "out", result, base)
     doc = json.loads(json_path.read_text(encoding="utf-8"))
     assert doc["project"]["rows"][0]["answer"]["citations"][0]["quote"] == "新增学位6300个"

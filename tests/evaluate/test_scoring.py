@@ -131,7 +131,8 @@ def test_list_extra_item_lowers_precision_only():
 
 
 def test_optional_docs_are_neither_required_nor_penalised():
-    q = parse_question({**LIST_Q.to_dict(), "expect": {"docs": [HEPING, SHUNHE], "optional_docs": [LICHENG]}})
+    expect = {"docs": [HEPING, SHUNHE], "optional_docs": [LICHENG]}
+    q = parse_question({**LIST_Q.to_dict(), "expect": expect})
     items = [{"entity": e, "citations": [i]} for e, i in (("和平", 1), ("x", 2), ("历城", 3))]
     s = score_answer(q, answer("…", [C_HEPING, C_SHUNHE, C_LICHENG], items), texts)
     assert s.score == 1.0
@@ -175,6 +176,9 @@ def test_none_question():
     said_found = answer("陵城区2021年增长7%[1]", [cite(1, "001_0308ac578581e688.txt", "陵城区")])
     s = score_answer(NONE_Q, said_found, texts)
     assert s.score == 0.0 and s.scores["found_correct"] == 0.0
+    # found true without a single citation is still a wrong answer
+    bare = {"question": "q", "answer": "增速为7%。", "found": True, "citations": [], "items": []}
+    assert score_answer(NONE_Q, bare, texts).score == 0.0
     # found false but still citing something is not a clean "no answer"
     assert score_answer(NONE_Q, {**said_found, "found": False}, texts).score == 0.0
 
@@ -213,6 +217,14 @@ def test_number_no_quote_holds_is_ungrounded():
     assert any("5000" in i for i in s.issues)
 
 
+def test_cited_report_names_are_labels_not_numbers():
+    a = answer(f"（{HEPING}）新增就业2万人[1]", [cite(1, HEPING, "新增就业2万人")])
+    assert score_answer(FACT_Q, a, texts).scores["number_grounding"] == 1.0
+    # a report that is not cited is not a label the answer may use
+    a = answer(f"（{SHUNHE}）新增就业2万人[1]", [cite(1, HEPING, "新增就业2万人")])
+    assert score_answer(FACT_Q, a, texts).scores["number_grounding"] < 1.0
+
+
 def test_retrieval_recall_and_mrr():
     h, s_ = C_HEPING, C_SHUNHE
     retrieved = [
@@ -226,7 +238,7 @@ def test_retrieval_recall_and_mrr():
     retrieved.append({"source": HEPING, "start": h["start"], "end": h["end"], "rank": 12})
     s = score_answer(LIST_Q, {**good_list(), "retrieved": retrieved}, texts).scores
     assert s["recall@5"] == 0.5 and s["recall@10"] == 0.5 and s["recall@20"] == 1.0
-    assert s["mrr"] == pytest.approx((1 / 2 + 1 / 12) / 2)
+    assert s["mrr"] == 0.5  # the first gold quote is at rank 2
     # no "retrieved" key: retrieval is not scored at all
     assert "mrr" not in score_answer(LIST_Q, good_list(), texts).scores
 

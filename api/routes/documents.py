@@ -1,0 +1,86 @@
+"""``/v1/documents``: upload (ingested in the background), list, delete; job status."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PROTECTED, AssistantDep, JobsDep, RuntimeDep, SettingsDep
+from api.schemas import Deleted, DocumentOut, ErrorOut, JobOut
+from rag.ingest.pipeline import SUPPORTED
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=PROTECTED)
+
+READ_BLOCK = 1 << 20
+
+
+def safe_name(filename: str | None) -> str | None:
+    """The file's base name, or None when it is empty, hidden or odd."""
+    name = Path((filename or "").replace("\\", "/")).name.strip()
+    if not name or name.startswith(".") or len(name) > 200 or re.search(r"[\x00-\x1f]", name):
+        return None
+    return name
+
+
+@router.post("", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
+             responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+                        422: {"model": ErrorOut}})
+async def upload(file: UploadFile, assistant: AssistantDep, jobs: JobsDep,
+                 runtime: RuntimeDep, settings: SettingsDep) -> dict:
+    """Save a report (txt, md, html, pdf, docx) and ingest it; poll the returned job."""
+    name = safe_name(file.filename)
+    if name is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "the upload needs a plain file name, e.g. report.txt")
+    if Path(name).suffix.lower() not in SUPPORTED:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            f"unsupported file type {Path(name).suffix or '(none)'!r}; "
+                            f"send one of {', '.join(sorted(SUPPORTED))}")
+    limit = settings.api.max_upload_bytes
+    data = bytearray()
+    while block := await file.read(READ_BLOCK):
+        data += block
+        if len(data) > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                                f"the file is over the upload limit of {limit} bytes")
+    if not data:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file is empty")
+    folder = runtime.upload_dir
+    await run_in_threadpool(_save, folder / name, bytes(data))
+    return jobs.submit(assistant, folder / name).to_dict()
+
+
+def _save(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorOut}})
+async def job(job_id: str, jobs: JobsDep) -> dict:
+    """Status of an upload's ingestion: queued, running, done (with summary) or failed."""
+    found = jobs.get(job_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ingest job {job_id!r}")
+    return found.to_dict()
+
+
+@router.get("", response_model=list[DocumentOut])
+async def documents(assistant: AssistantDep) -> list[dict]:
+    """The reports in the store."""
+    docs = await run_in_threadpool(assistant.documents)
+    return [d.to_dict() for d in docs]
+
+
+@router.delete("/{key}", response_model=Deleted, responses={404: {"model": ErrorOut}})
+async def delete(key: str, assistant: AssistantDep) -> Deleted:
+    """Delete a report by doc_id or source file name."""
+    catalog = assistant.store.catalog
+    doc = catalog.document(key) or catalog.document_by_source(key)
+    if doc is None or not await run_in_threadpool(assistant.delete, doc.doc_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no report {key!r} in the store")
+    return Deleted(deleted=doc.source, doc_id=doc.doc_id)

@@ -1,0 +1,1 @@
+"""Benchmarks: each script writes a JSON result to ``bench/results/`` and prints how to rerun it."""

@@ -1,0 +1,381 @@
+"""The optional chat model: per-report decisions for list questions, and a checked rewrite.
+
+The model never adds a source. It decides among sentences already found, and it rewrites an
+answer whose citations are already fixed; what it writes is validated
+(:mod:`rag.answer.validate`) and whatever fails, times out or cannot be parsed falls back to
+the extractive path, with a note.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from rag.answer.compose import entity_name
+from rag.answer.evidence import Evidence
+from rag.answer.validate import renumber, validate_answer
+from rag.config import LLMSettings
+from rag.errors import ConfigError, LLMError
+from rag.models import Answer, Citation, Item
+from rag.retrieve.question import QuestionSpec
+from rag.retrieve.search import Candidate
+from rag.tokens import count_tokens
+
+log = logging.getLogger(__name__)
+
+PROMPT_DIR = Path(__file__).resolve().parents[2] / "prompts"
+JUDGE_MAX_TOKENS = 40
+ANSWER_MAX_TOKENS = 1024
+# A report whose best sentence states less than this share of the topic is not worth a call.
+JUDGE_MIN_COVERAGE = 0.5
+FALLBACK_NOTE = "LLM unavailable: extractive answer"
+INVALID_NOTE = "LLM answer failed validation: extractive answer"
+LLM_LABEL = {
+    "zh": "（模型依据下列引文写成的回答：引文为报告原文，文中数字均已与所引原文核对）",
+    "en": "(Written by a language model from the cited quotes; every figure was checked "
+          "against the quote it cites.)",
+}
+_KIND_RULE = {
+    "list": "这是列举问题：逐个写出每个符合条件的地区，每个地区单独一行，以“- ”开头，"
+            "并标注编号；不要遗漏任何一条摘录。",
+    "compare": "这是比较问题：先分别写出每个地区的情况并标注编号，再用一句话指出异同。",
+    "fact": "直接回答问题，写出摘录里的原文数字或说法，并标注编号。",
+}
+_LANGUAGE = {"zh": "中文", "en": "英文（English）"}
+_SECTION = {"review": "工作回顾", "review_multi": "多年回顾", "plan": "工作安排",
+            "targets": "预期目标", "annex": "附件", "other": "其他"}
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_THINK = re.compile(r"<think>.*?</think>", re.S)
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+
+
+@dataclass
+class ChatLLM:
+    """A chat model and the limits it is called under (from :class:`LLMSettings`)."""
+
+    model: Any  # a LangChain chat model (BaseChatModel) or any Runnable returning a message
+    timeout: float = 60.0
+    max_concurrency: int = 4
+    context_tokens: int = 6000
+
+
+class Decisions(dict):
+    """``judge_reports``'s answer: (doc_id, year) → Evidence or None, plus notes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+
+def make_chat_model(settings: LLMSettings, *, streaming: bool = False) -> ChatLLM:
+    """An OpenAI-compatible chat model at ``settings.base_url``, with its call limits."""
+    from langchain_openai import ChatOpenAI
+
+    if not settings.base_url:
+        raise ConfigError("REPORTQA_LLM__BASE_URL is not set")
+    model = ChatOpenAI(
+        base_url=settings.base_url,
+        api_key=SecretStr(settings.api_key or "none"),
+        model=settings.model,
+        timeout=settings.timeout,
+        max_retries=1,
+        temperature=settings.temperature,
+        streaming=streaming,
+    )
+    return ChatLLM(model, settings.timeout, settings.max_concurrency, settings.context_tokens)
+
+
+def load_prompt(name: str, **variables: object) -> str:
+    """Fill ``prompts/<name>.md``; every ``{{placeholder}}`` must be given, and nothing else.
+
+    Raises:
+        ConfigError: the file is missing, a placeholder has no value, or a value has no
+            placeholder.
+    """
+    return render_prompt(PROMPT_DIR / f"{name}.md", variables)
+
+
+def render_prompt(path: Path, variables: Mapping[str, object]) -> str:
+    """Fill the prompt file at ``path`` (see :func:`load_prompt`)."""
+    try:
+        template = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"prompt file {path} cannot be read: {exc}") from exc
+    wanted = set(_PLACEHOLDER.findall(template))
+    missing = sorted(wanted - variables.keys())
+    unknown = sorted(variables.keys() - wanted)
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"no value given for {', '.join('{{' + m + '}}' for m in missing)}")
+        if unknown:
+            parts.append(f"no placeholder for {', '.join(unknown)}")
+        raise ConfigError(f"prompt {path}: {'; '.join(parts)}")
+    return _PLACEHOLDER.sub(lambda m: str(variables[m.group(1)]), template)
+
+
+# -- calling the model
+
+
+def _as_llm(llm: Any) -> ChatLLM:
+    return llm if isinstance(llm, ChatLLM) else ChatLLM(llm)
+
+
+def _reply_text(message: Any) -> str:
+    content = getattr(message, "content", message)
+    if isinstance(content, list):
+        content = "".join(
+            p if isinstance(p, str) else str(p.get("text", "")) for p in content
+            if isinstance(p, str) or isinstance(p, dict)
+        )
+    text = _THINK.sub("", str(content)).strip()
+    return _FENCE.sub("", text).strip()
+
+
+def _invoke(model: Any, prompt: str, max_tokens: int) -> str:
+    try:
+        reply = model.invoke(prompt, max_tokens=max_tokens)
+    except Exception as exc:  # the model's edge: any failure becomes one typed error
+        raise LLMError(f"chat model failed: {type(exc).__name__}: {exc}") from exc
+    text = _reply_text(reply)
+    if not text:
+        raise LLMError("chat model returned an empty reply")
+    return text
+
+
+def call_all(llm: ChatLLM, prompts: Sequence[str], max_tokens: int) -> list[str | LLMError]:
+    """Ask every prompt, ``max_concurrency`` at a time; late or failed calls give an error.
+
+    A call is abandoned once ``timeout`` has passed for each round of concurrent calls.
+    """
+    n = len(prompts)
+    if n == 0:
+        return []
+    workers = max(1, min(llm.max_concurrency, n))
+    late = LLMError(f"chat model did not answer within {llm.timeout:g}s")
+    results: list[str | LLMError] = [late] * n
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportqa-llm")
+    futures = {pool.submit(_invoke, llm.model, p, max_tokens): i for i, p in enumerate(prompts)}
+    try:
+        for fut in as_completed(futures, timeout=llm.timeout * math.ceil(n / workers)):
+            try:
+                results[futures[fut]] = fut.result()
+            except LLMError as exc:
+                results[futures[fut]] = exc
+    except FuturesTimeout:
+        pass
+    finally:
+        # Calls already running end with their own HTTP timeout; queued ones never start.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results
+
+
+# -- list questions: one decision per report
+
+
+def parse_judgement(text: str, n_sentences: int) -> int | None:
+    """The sentence number of ``{"match": true, "sentence": 2}``, or None for no match.
+
+    Raises:
+        ValueError: the reply is not exactly one such JSON object.
+    """
+    objects = re.findall(r"\{[^{}]*\}", text)
+    if len(set(objects)) != 1:
+        raise ValueError(f"expected one JSON object, got {text[:80]!r}")
+    data = json.loads(objects[0])
+    match, sentence = data.get("match"), data.get("sentence")
+    if not isinstance(data, dict) or not isinstance(match, bool):
+        raise ValueError(f"'match' must be true or false in {objects[0]!r}")
+    if not match:
+        return None
+    if isinstance(sentence, bool) or not isinstance(sentence, int):
+        raise ValueError(f"'sentence' must be a number in {objects[0]!r}")
+    if not 1 <= sentence <= n_sentences:
+        raise ValueError(f"sentence {sentence} is not one of 1..{n_sentences}")
+    return sentence
+
+
+def _requirement(spec: QuestionSpec, year: int | None) -> str:
+    when = f"{year}年" if year is not None else "问题没有限定年份"
+    what = (
+        "计划或目标（不是已完成的情况）" if spec.wants_plan
+        else "已经完成的情况（不是计划或目标）"
+    )
+    need = "；需要写出具体数字" if spec.numeric else ""
+    return f"{when}；{what}{need}"
+
+
+def _report_line(c: Candidate) -> str:
+    year = c.doc.meta.report_year
+    line = f"{entity_name(c.doc)}{f'{year}年' if year else ''}政府工作报告"
+    return line + (f"（句子出自讲{c.year}年的部分）" if c.year is not None else "")
+
+
+def _rule(spec: QuestionSpec, evs: Sequence[Evidence]) -> Evidence | None:
+    from rag.answer.engine import LIST_MIN_COVERAGE
+
+    for ev in evs:
+        if ev.coverage >= LIST_MIN_COVERAGE and ev.direction_ok and (
+            ev.has_number or not spec.numeric
+        ):
+            return ev
+    return None
+
+
+def judge_reports(
+    llm: Any, spec: QuestionSpec, shortlist: Sequence[tuple[Candidate, Sequence[Evidence]]]
+) -> Decisions:
+    """Decide, report by report, whether it states what a list question asks.
+
+    Args:
+        llm: a :class:`ChatLLM` (or a bare chat model, called with the default limits).
+        spec: the parsed question.
+        shortlist: each candidate report with its best few sentences, best first.
+
+    Returns:
+        (doc_id, year) → the sentence that shows it, or None. A report whose reply is
+        malformed or late is decided by the extractive rule; ``notes`` counts them.
+    """
+    chat = _as_llm(llm)
+    decisions = Decisions()
+    asked: list[tuple[tuple[str, int | None], Sequence[Evidence]]] = []
+    prompts: list[str] = []
+    for cand, evs in shortlist:
+        key = (cand.doc.doc_id, cand.year)
+        if not evs or max(ev.coverage for ev in evs) < JUDGE_MIN_COVERAGE:
+            decisions[key] = None
+            continue
+        asked.append((key, evs))
+        prompts.append(load_prompt(
+            "judge_report",
+            question=spec.text,
+            requirement=_requirement(spec, cand.year),
+            report=_report_line(cand),
+            sentences="\n".join(f"{i}. {ev.quote}" for i, ev in enumerate(evs, start=1)),
+        ))
+    fallbacks = 0
+    for (key, evs), reply in zip(asked, call_all(chat, prompts, JUDGE_MAX_TOKENS), strict=True):
+        try:
+            if isinstance(reply, LLMError):
+                raise reply
+            pick = parse_judgement(reply, len(evs))
+            chosen = evs[pick - 1] if pick is not None else None
+            if chosen is not None and spec.numeric and not chosen.has_number:
+                raise ValueError("the chosen sentence holds no number")
+            decisions[key] = chosen
+        except (LLMError, ValueError) as exc:
+            log.warning("judge reply for %s unusable (%s); extractive rule used", key[0], exc)
+            fallbacks += 1
+            decisions[key] = _rule(spec, evs)
+    if fallbacks:
+        decisions.notes.append(
+            f"LLM judge unusable for {fallbacks} of {len(asked)} reports: extractive rule used"
+        )
+    return decisions
+
+
+# -- the final answer
+
+
+def _passage(c: Citation) -> str:
+    meta = [c.region]
+    if c.report_year is not None:
+        meta.append(f"{c.report_year}年报告")
+    if c.covered_year is not None:
+        meta.append(f"所述年份：{c.covered_year}年")
+    meta.append(_SECTION.get(c.section, c.section))
+    return f"[{c.id}] {'｜'.join(meta)}\n“{c.quote}”"
+
+
+def _budgeted(citations: Sequence[Citation], budget: int, overhead: int) -> list[Citation]:
+    shown: list[Citation] = []
+    used = overhead
+    for c in citations:
+        cost = count_tokens(_passage(c)) + 1
+        if shown and used + cost > budget:
+            break
+        shown.append(c)
+        used += cost
+    return shown
+
+
+def _fallback(answer: Answer, note: str, extra: Sequence[str] = ()) -> Answer:
+    return replace(answer, notes=[*answer.notes, *extra, note])
+
+
+def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
+    """The extractive ``answer`` written as prose by the model, checked against its quotes.
+
+    Citations stay the same spans (those still cited, renumbered in order of use). For a list
+    answer, reports the model left out are added back as quotes, so no decided report is lost.
+    Falls back to ``answer`` itself, with a note, when the model fails, is late, or writes
+    nothing that can be checked.
+    """
+    chat = _as_llm(llm)
+    prompt_vars = {
+        "question": spec.text,
+        "kind_rule": _KIND_RULE.get(answer.kind, _KIND_RULE["fact"]),
+        "language": _LANGUAGE.get(spec.lang, "中文"),
+    }
+    overhead = count_tokens(load_prompt("answer", passages="", **prompt_vars))
+    shown = _budgeted(answer.citations, chat.context_tokens, overhead)
+    prompt = load_prompt("answer", passages="\n\n".join(map(_passage, shown)), **prompt_vars)
+    reply = call_all(chat, [prompt], ANSWER_MAX_TOKENS)[0]
+    if isinstance(reply, LLMError):
+        log.warning("LLM rewrite failed: %s", reply)
+        return _fallback(answer, f"{FALLBACK_NOTE} ({reply})")
+    text, kept, notes = validate_answer(reply, shown)
+    if not kept:
+        return _fallback(answer, INVALID_NOTE, notes)
+    if len(shown) < len(answer.citations):
+        notes.append(f"{len(answer.citations) - len(shown)} citations did not fit the "
+                     f"{chat.context_tokens}-token context")
+    text, kept = _complete_list(answer, spec.lang, text, kept, notes)
+    mapping = {old: new for new, old in enumerate(kept, start=1)}
+    by_id = {c.id: c for c in answer.citations}
+    citations = [replace(by_id[old], id=new) for old, new in mapping.items()]
+    items = [
+        Item(it.entity, [mapping[i] for i in it.citations if i in mapping])
+        for it in answer.items if any(i in mapping for i in it.citations)
+    ]
+    body = renumber(text, mapping)
+    return replace(
+        answer, answer=f"{LLM_LABEL.get(spec.lang, LLM_LABEL['zh'])}\n\n{body}", mode="llm",
+        citations=citations, items=items, notes=[*answer.notes, *notes],
+    )
+
+
+def _complete_list(
+    answer: Answer, lang: str, text: str, kept: list[int], notes: list[str]
+) -> tuple[str, list[int]]:
+    """Add back, as quotes, the reports of a list answer that the written text left out."""
+    if answer.kind != "list":
+        return text, kept
+    by_id = {c.id: c for c in answer.citations}
+    lines = []
+    kept = list(kept)
+    for it in answer.items:
+        if any(i in kept for i in it.citations):
+            continue
+        quotes = "；".join(f"“{by_id[i].quote}”[{i}]" for i in it.citations if i in by_id)
+        lines.append(f"- **{it.entity}**：{quotes}")
+        kept += [i for i in it.citations if i in by_id and i not in kept]
+    if not lines:
+        return text, kept
+    notes.append(f"the written answer left out {len(lines)} matching reports: added as quotes")
+    head = (
+        "另外，以下报告也符合条件（原文摘录）：" if lang == "zh"
+        else "Also matching (verbatim quotes):"
+    )
+    return f"{text}\n\n{head}\n" + "\n".join(lines), kept
+
