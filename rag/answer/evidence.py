@@ -127,8 +127,10 @@ def bound_value(s: str, terms: list[Term], direction: str | None) -> tuple[float
             m = _NUM_ANY.search(w)
             if m and m.start() <= 12:
                 lead = w[: m.start()]
-                if any(c in lead for c in changes) or re.search(r"比重|占比", lead):
+                if re.search(r"比重|占比", lead):
                     continue
+                if any(c in lead for c in changes) and not re.search(r"[到至]$", lead):
+                    continue  # "增长2%" is a change, not the level asked; "提升到85%" is
                 vm = _VALUE.match(w[m.start() :])
                 if vm:
                     return _value(vm)

