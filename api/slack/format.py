@@ -24,7 +24,8 @@ def to_mrkdwn(markdown: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__",
                   lambda m: bold + (m.group(1) or m.group(2)) + bold, text)
     text = re.sub(r"(?m)^(\s*)[-*+]\s+", lambda m: m.group(1) + "• ", text)
-    text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"_\1_", text)
+    text = re.sub(r"(?<![A-Za-z0-9_*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![A-Za-z0-9_*])", r"_\1_",
+                  text)
     text = re.sub(r"~~(.+?)~~", r"~\1~", text)
     return text.replace(bold, "*")
 

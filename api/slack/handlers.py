@@ -11,6 +11,8 @@ import re
 import threading
 from collections import OrderedDict
 
+from slack_bolt import BoltResponse
+
 from api.slack.format import answer_blocks, fallback_text
 from rag.answer.followup import resolve_followup
 from rag.errors import ReportQAError
@@ -100,8 +102,7 @@ def is_direct_message(event: dict) -> bool:
 def skip_retries(req, resp, next):  # noqa: A002 — bolt's middleware signature
     """Slack retries an event it thinks we missed; the first delivery is already answered."""
     if req.headers.get("x-slack-retry-num"):
-        resp.status, resp.body = 200, ""
-        return resp
+        return BoltResponse(status=200, body="")
     return next()
 
 

@@ -26,6 +26,7 @@ _NUM_ANY = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)")
 _STOP_WINDOW = re.compile(r"[。；;！？]")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
 MAX_QUOTE = 90
+_FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
 
 @dataclass
@@ -200,7 +201,16 @@ def _narrow(text: str, start: int, end: int, terms: list[Term], spec: QuestionSp
             )
             if best_key is None or key > best_key:
                 best, best_key = (s, e), key
-    return best
+    # Keep a list of figures whole ("下降22%、33%"), and end on a word, not a comma.
+    bs, be = best
+    for cs, ce in clauses:
+        if cs >= be and _FIGURES_ONLY.match(text[cs:ce]) and ce - bs <= MAX_QUOTE + 20:
+            be = ce
+        elif cs >= be:
+            break
+    while be > bs + 1 and text[be - 1] in "、，,；;：:":
+        be -= 1
+    return bs, be
 
 
 def sentences_of(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -247,10 +247,14 @@ def parse_bin(path: Path) -> dict:
     }
 
 
+def cache_file(cache_dir: Path, sha: str) -> Path:
+    return cache_dir / f"{MODEL_NAME}-{sha[:16]}-v{_CACHE_FORMAT}.pt"
+
+
 def load_weights(bin_path: Path, cache_dir: Path | None) -> tuple[dict, str]:
     """Parsed weights of ``bin_path``, from ``cache_dir`` when built before; returns (state, sha)."""
     sha = file_sha256(bin_path)
-    cache = (cache_dir / f"{MODEL_NAME}-{sha[:16]}.pt") if cache_dir else None
+    cache = cache_file(cache_dir, sha) if cache_dir else None
     if cache is not None and cache.is_file():
         try:
             state = torch.load(cache, map_location="cpu", weights_only=True)
@@ -450,7 +454,8 @@ class FastE5Embeddings(Embeddings):
         self.threads, self.batch_size = threads, batch_size
         try:
             bin_path = bundled_bin_path()
-            state, sha = load_weights(bin_path, cache_dir or default_cache_dir())
+            self.cache_dir = cache_dir or default_cache_dir()
+            state, sha = load_weights(bin_path, self.cache_dir)
             self.config = E5Config(**state["config"])
             self.tokenizer = E5Tokenizer(state["vocab"])
             self.encoder = E5Encoder(self.config, state["tensors"], self.tokenizer.pad)

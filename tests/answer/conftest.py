@@ -1,34 +1,12 @@
-"""A store of the sample reports, built once, and a cheap deterministic embedder."""
+"""A store of the sample reports, built once per session."""
 
 from __future__ import annotations
 
-import math
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from langchain_core.embeddings import Embeddings
-
-ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ROOT / "examples" / "reports"
-
-
-class BigramEmbeddings(Embeddings):
-    """Character bigrams hashed into 64 dimensions: fast, deterministic, good enough."""
-
-    def _vec(self, text: str) -> list[float]:
-        v = [0.0] * 64
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
+from answer_checks import REPORTS, BigramEmbeddings
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +43,3 @@ def open_store(sample_store: Path) -> Iterator:
     yield _open
     for assistant in opened:
         assistant.close()
-
-
-def assert_verbatim(answer: dict) -> None:
-    """Every citation is its file's text at its offsets."""
-    for c in answer["citations"]:
-        text = (REPORTS / c["source"]).read_text(encoding="utf-8")
-        assert text[c["start"] : c["end"]] == c["quote"], c

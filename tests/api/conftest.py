@@ -1,58 +1,31 @@
-"""Fixtures for the HTTP edge: a real store from the sample reports (built once), servers on
-loopback (uvicorn in a thread), and a small Slack Web API stand-in."""
+"""Fixtures for the HTTP edge: a real store of the sample reports (built once per session),
+assistants over it, and the Slack Web API stand-in."""
 
 from __future__ import annotations
 
-import json
-import math
 import shutil
-import socket
-import threading
-import time
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
-import uvicorn
-from langchain_core.embeddings import Embeddings
+from api_support import REPORTS, BigramEmbeddings, SlackAPI
 
 from rag.config import Settings
 from rag.pipeline import Assistant, open_assistant
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ROOT / "examples" / "reports"
-QUESTION = "哪些区在2023年减少了安全生产事故？"
-
-
-class BigramEmbeddings(Embeddings):
-    """Deterministic and fast: character bigrams hashed into 64 dimensions."""
-
-    def _vec(self, text: str) -> list[float]:
-        v = [0.0] * 64
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
-
 
 @pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_store(tmp_path_factory: pytest.TempPathFactory, tiktoken_cache_dir: Path) -> Path:
     """A store of examples/reports, built once; tests that write copy it first."""
-    path = tmp_path_factory.mktemp("sample") / "store"
-    assistant = open_assistant(Settings(), path, embeddings=BigramEmbeddings())
-    report = assistant.ingest([REPORTS])
+    path = tmp_path_factory.mktemp("api-store") / "store"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir))
+        assistant = open_assistant(Settings(), path, embeddings=BigramEmbeddings())
+        try:
+            report = assistant.ingest([REPORTS])
+        finally:
+            assistant.close()
     assert not report.skipped, report.skipped
-    assistant.close()
     return path
 
 
@@ -72,100 +45,6 @@ def writable_assistant(sample_store: Path, tmp_path: Path) -> Iterator[Assistant
     a = open_assistant(Settings(), path, embeddings=BigramEmbeddings())
     yield a
     a.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(app, ready_path: str = "/readyz", timeout: float = 60.0) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on 127.0.0.1 in a thread; yield its base URL."""
-    import httpx
-
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                if httpx.get(base + ready_path, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"server on {base} did not become ready")
-            time.sleep(0.05)
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
-class SlackAPI:
-    """A Slack Web API stand-in on loopback: answers auth.test, records chat.postMessage."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict]] = []
-        self._cond = threading.Condition()
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
-                if "json" in (self.headers.get("content-type") or ""):
-                    payload = json.loads(raw or "{}")
-                else:
-                    payload = {k: v[0] for k, v in parse_qs(raw).items()}
-                method = self.path.rsplit("/", 1)[-1]
-                if not (self.headers.get("authorization") or "").startswith("Bearer xoxb-"):
-                    reply = {"ok": False, "error": "not_authed"}
-                elif method == "auth.test":
-                    reply = {"ok": True, "url": "https://t.slack.com/", "team": "T",
-                             "user": "reportqa", "team_id": "T1", "user_id": "UBOT",
-                             "bot_id": "BBOT", "is_enterprise_install": False}
-                elif method == "chat.postMessage":
-                    reply = {"ok": True, "channel": payload.get("channel"),
-                             "ts": f"{time.time():.6f}", "message": payload}
-                else:
-                    reply = {"ok": True}
-                with api._cond:
-                    api.calls.append((method, payload))
-                    api._cond.notify_all()
-                body = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def posts(self) -> list[dict]:
-        with self._cond:
-            return [p for m, p in self.calls if m == "chat.postMessage"]
-
-    def wait_posts(self, n: int, timeout: float = 30.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len([c for c in self.calls if c[0] == "chat.postMessage"]) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-        return self.posts()
 
 
 @pytest.fixture

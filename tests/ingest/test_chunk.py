@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from rag.config import ChunkSettings
-from rag.ingest.chunk import chunk_sections
+from rag.ingest.chunk import chunk_sections, doc_id_for
 from rag.ingest.clean import iter_sentences
-from rag.ingest.pipeline import Ingestor
-from rag.models import Section
+from rag.ingest.load import load_document
+from rag.ingest.meta import extract_meta
+from rag.ingest.sections import tag_sections
+from rag.models import Chunk, LoadedDocument, Section
 from rag.tokens import count_tokens
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "reports"
 SAMPLES = sorted(EXAMPLES.glob("*.txt"))
 
 
-def parse(path: Path, max_tokens: int = 320, overlap: int = 40):
-    chunking = ChunkSettings(max_tokens=max_tokens, overlap_tokens=overlap)
-    return Ingestor(None, None, chunking).parse(path)
+@dataclass
+class Parsed:
+    doc: LoadedDocument
+    doc_id: str
+    sections: list[Section]
+    chunks: list[Chunk]
+
+
+def parse(path: Path, max_tokens: int = 320, overlap: int = 40) -> Parsed:
+    """What Ingestor.parse does up to chunking (without its word tokens)."""
+    doc = load_document(path)
+    meta = extract_meta(doc.text, doc.blocks, doc.source)
+    sections = tag_sections(doc.text, doc.blocks, meta.report_year)
+    doc_id = doc_id_for(doc.content_hash)
+    chunks = chunk_sections(doc.text, doc_id, sections, doc.blocks, max_tokens, overlap)
+    return Parsed(doc, doc_id, sections, chunks)
 
 
 @pytest.fixture(scope="module", params=[(320, 40), (64, 20)], ids=["320", "64"])

@@ -1,0 +1,105 @@
+"""Signed Events API requests to the running server; the bot's replies caught by a local
+Slack Web API stand-in."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+import pytest
+from api_support import QUESTION, serve
+
+from api.main import create_app
+from rag.config import Settings, SlackSettings
+
+SECRET = "test-signing-secret"
+
+
+def signed(body: dict, secret: str = SECRET, ts: int | None = None, **extra) -> dict:
+    raw = json.dumps(body, ensure_ascii=False)
+    ts = int(time.time()) if ts is None else ts
+    sig = hmac.new(secret.encode(), f"v0:{ts}:{raw}".encode(), hashlib.sha256).hexdigest()
+    return {"content": raw.encode(),
+            "headers": {"content-type": "application/json", "x-slack-request-timestamp": str(ts),
+                        "x-slack-signature": f"v0={sig}", **extra}}
+
+
+def callback(event: dict, event_id: str) -> dict:
+    return {"token": "t", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id, "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            "event": event}
+
+
+def mention(text: str, ts: str, thread_ts: str | None = None) -> dict:
+    e = {"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": "C1",
+         "event_ts": ts}
+    return {**e, "thread_ts": thread_ts} if thread_ts else e
+
+
+@pytest.fixture
+def slack_server(assistant, slack_api):
+    settings = Settings(slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET,
+                                            api_url=slack_api.url))
+    with serve(create_app(settings, assistant=assistant)) as base:
+        yield base
+
+
+def test_mention_is_answered_in_thread(slack_server, slack_api, assistant):
+    url = slack_server + "/slack/events"
+    t0 = time.monotonic()
+    r = httpx.post(url, **signed(callback(mention(f"<@UBOT> {QUESTION}", "100.1"), "Ev1")))
+    assert r.status_code == 200 and time.monotonic() - t0 < 3
+    post = slack_api.wait_posts(1)[0]
+    assert post["channel"] == "C1" and post["thread_ts"] == "100.1"
+    section, context = post["blocks"][0], post["blocks"][1]
+    assert section["type"] == "section" and "[1]" in section["text"]["text"]
+    quote = assistant.ask(QUESTION).citations[0].quote
+    assert context["type"] == "context" and quote[:20] in context["elements"][0]["text"]
+    assert ("auth.test", ) <= tuple(m for m, _ in slack_api.calls[:1])
+
+    # Same event again (a redelivery) and a retry header: nothing more is posted.
+    httpx.post(url, **signed(callback(mention(f"<@UBOT> {QUESTION}", "100.1"), "Ev1")))
+    r = httpx.post(url, **signed(callback(mention("<@UBOT> 和平区呢？", "100.3"), "Ev3"),
+                                 **{"x-slack-retry-num": "1", "x-slack-retry-reason": "timeout"}))
+    assert r.status_code == 200
+    # A follow-up in the thread resolves against the thread's first question.
+    httpx.post(url, **signed(callback(mention("<@UBOT> 那2022年呢？", "100.2", "100.1"), "Ev2")))
+    posts = slack_api.wait_posts(2)
+    time.sleep(0.5)
+    assert len(slack_api.posts()) == 2
+    assert posts[1]["thread_ts"] == "100.1"
+    assert "2022" in json.dumps(posts[1]["blocks"], ensure_ascii=False)
+
+
+def test_direct_message(slack_server, slack_api):
+    dm = {"type": "message", "channel_type": "im", "user": "U1", "text": "和平区2022年新增就业多少人？",
+          "ts": "200.1", "channel": "D1", "event_ts": "200.1"}
+    assert httpx.post(slack_server + "/slack/events", **signed(callback(dm, "Ev9"))).status_code == 200
+    post = slack_api.wait_posts(1)[0]
+    assert post["channel"] == "D1" and post["thread_ts"] == "200.1"
+    assert "2万" in json.dumps(post["blocks"], ensure_ascii=False)
+
+
+def test_signatures_are_checked(slack_server, slack_api):
+    url = slack_server + "/slack/events"
+    body = callback(mention("<@UBOT> hi", "300.1"), "Ev5")
+    assert httpx.post(url, **signed(body, secret="wrong")).status_code == 401
+    stale = int(time.time()) - 10 * 60
+    assert httpx.post(url, **signed(body, ts=stale)).status_code == 401
+    assert httpx.post(url, content=b"{}", headers={"content-type": "application/json"}
+                      ).status_code == 401
+    challenge = {"type": "url_verification", "token": "t", "challenge": "abc123"}
+    r = httpx.post(url, **signed(challenge))
+    assert r.status_code == 200 and "abc123" in r.text
+    time.sleep(0.3)
+    assert slack_api.posts() == []
+
+
+def test_slack_not_configured_is_503(assistant):
+    with serve(create_app(Settings(), assistant=assistant)) as base:
+        r = httpx.post(base + "/slack/events", content=b"{}")
+        assert r.status_code == 503 and "SIGNING_SECRET" in r.json()["detail"]
