@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from api.jobs import IngestJobs
 from api.limits import RateLimiter
@@ -25,8 +26,8 @@ class Runtime:
         self.owns_assistant = assistant is None
         self.jobs = IngestJobs()
         self.limiter = RateLimiter(settings.api.rate_per_minute)
-        self.slack_app = None  # slack_bolt.App once built
-        self.socket_handler = None
+        self.slack_app: Any = None  # slack_bolt.App once built
+        self.socket_handler: Any = None  # SocketModeHandler when an app token is set
         self.error: str | None = None
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None

@@ -43,6 +43,7 @@ class EmbedSettings(BaseModel):
 class ChunkSettings(BaseModel):
     max_tokens: int = Field(320, ge=32, description="Token budget of a chunk (tiktoken)")
     overlap_tokens: int = Field(40, ge=0, description="Tokens of overlap between chunks")
+    workers: int = Field(2, ge=1, description="Processes parsing reports in large batches")
 
 
 class LLMSettings(BaseModel):

@@ -39,6 +39,7 @@ class Assistant:
         ingestor = Ingestor(
             self.store, self.embeddings, self.settings.chunk, manifest=manifest,
             progress=progress, batch_size=max(8, self.settings.embed.batch_size),
+            workers=self.settings.chunk.workers,
         )
         return ingestor.run(paths, embed=embed, dry_run=dry_run)
 

@@ -33,7 +33,7 @@ async def models() -> ModelList:
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
-             responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})  # type: ignore[arg-type]
+             responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})
 async def chat_completions(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep):
     """Answer the last user message; ``stream: true`` sends Server-Sent Events."""
     users = [m.text() for m in body.messages if m.role == "user"]

@@ -15,8 +15,9 @@ def build_slack_app(settings: SlackSettings, assistant, *, client: WebClient | N
     if not settings.bot_token:
         raise ConfigError("Slack needs REPORTQA_SLACK__BOT_TOKEN (xoxb-...)")
     if client is None:
-        kwargs = {"base_url": settings.api_url} if settings.api_url else {}
-        client = WebClient(token=settings.bot_token, **kwargs)
+        client = WebClient(token=settings.bot_token)
+        if settings.api_url:
+            client = WebClient(token=settings.bot_token, base_url=settings.api_url)
     app = App(
         client=client,
         signing_secret=settings.signing_secret,

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from rag.answer.compose import entity_name
-from rag.answer.evidence import Evidence
+from rag.answer.evidence import Evidence, meets
 from rag.answer.validate import renumber, validate_answer
 from rag.config import LLMSettings
 from rag.errors import ConfigError, LLMError
@@ -45,12 +45,7 @@ LLM_LABEL = {
     "en": "(Written by a language model from the cited quotes; every figure was checked "
           "against the quote it cites.)",
 }
-_KIND_RULE = {
-    "list": "这是列举问题：逐个写出每个符合条件的地区，每个地区单独一行，以“- ”开头，"
-            "并标注编号；不要遗漏任何一条摘录。",
-    "compare": "这是比较问题：先分别写出每个地区的情况并标注编号，再用一句话指出异同。",
-    "fact": "直接回答问题，写出摘录里的原文数字或说法，并标注编号。",
-}
+_KIND_NAME = {"list": "列举", "compare": "比较", "fact": "事实"}
 _LANGUAGE = {"zh": "中文", "en": "英文（English）"}
 _SECTION = {"review": "工作回顾", "review_multi": "多年回顾", "plan": "工作安排",
             "targets": "预期目标", "annex": "附件", "other": "其他"}
@@ -67,6 +62,9 @@ class ChatLLM:
     timeout: float = 60.0
     max_concurrency: int = 4
     context_tokens: int = 6000
+    # OpenAI's API takes ``max_completion_tokens``; most compatible servers (llama.cpp,
+    # llama-cpp-python, Ollama) only read the older ``max_tokens`` and ignore the other.
+    token_limit: str = "max_completion_tokens"
 
 
 class Decisions(dict):
@@ -92,7 +90,9 @@ def make_chat_model(settings: LLMSettings, *, streaming: bool = False) -> ChatLL
         temperature=settings.temperature,
         streaming=streaming,
     )
-    return ChatLLM(model, settings.timeout, settings.max_concurrency, settings.context_tokens)
+    openai = "api.openai.com" in settings.base_url
+    return ChatLLM(model, settings.timeout, settings.max_concurrency, settings.context_tokens,
+                   "max_completion_tokens" if openai else "max_tokens")
 
 
 def load_prompt(name: str, **variables: object) -> str:
@@ -142,9 +142,14 @@ def _reply_text(message: Any) -> str:
     return _FENCE.sub("", text).strip()
 
 
-def _invoke(model: Any, prompt: str, max_tokens: int) -> str:
+def _invoke(llm: ChatLLM, prompt: str, max_tokens: int) -> str:
+    # ChatOpenAI sends a ``max_tokens`` argument as ``max_completion_tokens``.
+    limit: dict[str, Any] = (
+        {"extra_body": {"max_tokens": max_tokens}} if llm.token_limit == "max_tokens"
+        else {"max_tokens": max_tokens}
+    )
     try:
-        reply = model.invoke(prompt, max_tokens=max_tokens)
+        reply = llm.model.invoke(prompt, **limit)
     except Exception as exc:  # the model's edge: any failure becomes one typed error
         raise LLMError(f"chat model failed: {type(exc).__name__}: {exc}") from exc
     text = _reply_text(reply)
@@ -165,7 +170,7 @@ def call_all(llm: ChatLLM, prompts: Sequence[str], max_tokens: int) -> list[str 
     late = LLMError(f"chat model did not answer within {llm.timeout:g}s")
     results: list[str | LLMError] = [late] * n
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportqa-llm")
-    futures = {pool.submit(_invoke, llm.model, p, max_tokens): i for i, p in enumerate(prompts)}
+    futures = {pool.submit(_invoke, llm, p, max_tokens): i for i, p in enumerate(prompts)}
     try:
         for fut in as_completed(futures, timeout=llm.timeout * math.ceil(n / workers)):
             try:
@@ -192,9 +197,9 @@ def parse_judgement(text: str, n_sentences: int) -> int | None:
     objects = re.findall(r"\{[^{}]*\}", text)
     if len(set(objects)) != 1:
         raise ValueError(f"expected one JSON object, got {text[:80]!r}")
-    data = json.loads(objects[0])
+    data = json.loads(objects[0])  # a JSONDecodeError is a ValueError
     match, sentence = data.get("match"), data.get("sentence")
-    if not isinstance(data, dict) or not isinstance(match, bool):
+    if not isinstance(match, bool):
         raise ValueError(f"'match' must be true or false in {objects[0]!r}")
     if not match:
         return None
@@ -222,14 +227,17 @@ def _report_line(c: Candidate) -> str:
 
 
 def _rule(spec: QuestionSpec, evs: Sequence[Evidence]) -> Evidence | None:
-    from rag.answer.engine import LIST_MIN_COVERAGE
+    """The extractive decision, used where the model's is unusable."""
+    from rag.answer.engine import accepts  # engine imports this module lazily too
 
-    for ev in evs:
-        if ev.coverage >= LIST_MIN_COVERAGE and ev.direction_ok and (
-            ev.has_number or not spec.numeric
-        ):
-            return ev
-    return None
+    return next((ev for ev in evs if accepts(ev, spec)), None)
+
+
+def _checkable(ev: Evidence, spec: QuestionSpec) -> bool:
+    """What a model's pick must pass: the figure asked for, and the condition on it."""
+    if spec.numeric and not ev.has_number:
+        return False
+    return meets(ev.value, spec.condition)
 
 
 def judge_reports(
@@ -270,8 +278,8 @@ def judge_reports(
                 raise reply
             pick = parse_judgement(reply, len(evs))
             chosen = evs[pick - 1] if pick is not None else None
-            if chosen is not None and spec.numeric and not chosen.has_number:
-                raise ValueError("the chosen sentence holds no number")
+            if chosen is not None and not _checkable(chosen, spec):
+                raise ValueError("the chosen sentence lacks the figure or condition asked")
             decisions[key] = chosen
         except (LLMError, ValueError) as exc:
             log.warning("judge reply for %s unusable (%s); extractive rule used", key[0], exc)
@@ -317,14 +325,14 @@ def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
     """The extractive ``answer`` written as prose by the model, checked against its quotes.
 
     Citations stay the same spans (those still cited, renumbered in order of use). For a list
-    answer, reports the model left out are added back as quotes, so no decided report is lost.
+    or comparison, reports the model left out are added back as quotes, so none is lost.
     Falls back to ``answer`` itself, with a note, when the model fails, is late, or writes
     nothing that can be checked.
     """
     chat = _as_llm(llm)
     prompt_vars = {
         "question": spec.text,
-        "kind_rule": _KIND_RULE.get(answer.kind, _KIND_RULE["fact"]),
+        "kind_name": _KIND_NAME.get(answer.kind, "事实"),
         "language": _LANGUAGE.get(spec.lang, "中文"),
     }
     overhead = count_tokens(load_prompt("answer", passages="", **prompt_vars))
@@ -340,7 +348,7 @@ def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
     if len(shown) < len(answer.citations):
         notes.append(f"{len(answer.citations) - len(shown)} citations did not fit the "
                      f"{chat.context_tokens}-token context")
-    text, kept = _complete_list(answer, spec.lang, text, kept, notes)
+    text, kept = _complete_items(answer, spec.lang, text, kept, notes)
     mapping = {old: new for new, old in enumerate(kept, start=1)}
     by_id = {c.id: c for c in answer.citations}
     citations = [replace(by_id[old], id=new) for old, new in mapping.items()]
@@ -355,11 +363,11 @@ def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
     )
 
 
-def _complete_list(
+def _complete_items(
     answer: Answer, lang: str, text: str, kept: list[int], notes: list[str]
 ) -> tuple[str, list[int]]:
-    """Add back, as quotes, the reports of a list answer that the written text left out."""
-    if answer.kind != "list":
+    """Add back, as quotes, the reports of a list or comparison that the text left out."""
+    if answer.kind not in ("list", "compare"):
         return text, kept
     by_id = {c.id: c for c in answer.citations}
     lines = []
@@ -372,10 +380,8 @@ def _complete_list(
         kept += [i for i in it.citations if i in by_id and i not in kept]
     if not lines:
         return text, kept
-    notes.append(f"the written answer left out {len(lines)} matching reports: added as quotes")
-    head = (
-        "另外，以下报告也符合条件（原文摘录）：" if lang == "zh"
-        else "Also matching (verbatim quotes):"
-    )
+    notes.append(f"the written answer left out {len(lines)} of {len(answer.items)} reports: "
+                 "added back as quotes")
+    head = "另外，以下报告原文也相关：" if lang == "zh" else "Also from the reports (verbatim):"
     return f"{text}\n\n{head}\n" + "\n".join(lines), kept
 

@@ -9,8 +9,9 @@ An answer written by a model is kept only where it can be checked:
   without markers, in a quote cited somewhere in the kept answer; otherwise the sentence is
   dropped and a note says so.
 
-Numbers are compared by value, so ``2万`` matches ``20000`` and ``3,566`` matches ``3566``;
-a percentage in the answer must be a percentage in the quote. Four-digit years count as
+Numbers are compared by value, so ``2万`` matches ``20000``, ``3,566`` matches ``3566`` and
+``13.76 billion`` matches ``137.6亿``; a percentage in the answer must be a percentage in the
+quote. Four-digit years count as
 numbers, except a year equal to a report year or covered year of a cited passage: those are
 the passage metadata shown to the model ("天津市和平区｜2023年报告｜2022年"), so an answer
 may say "2022年" without a quote holding it. Numbers written in Chinese numerals ("五所") are
@@ -28,11 +29,13 @@ _SEP = r"\s*[,，、;；]\s*"
 _ID = r"\d{1,3}(?:\s*[-–~]\s*\d{1,3})?"
 MARKER = re.compile(r"[\[【［]\s*" + _ID + "(?:" + _SEP + _ID + r")*\s*[\]】］]")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．", "0123456789%.")
+_SCALE_WORDS = r"(万亿|亿|万|\s*(?:thousand|million|billion|trillion)\b)?"
+_PERCENT = r"(\s*[%‰]|\s*per\s?cent\b)?"
 _NUMBER = re.compile(
-    r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)?\s*(%|‰)?"
+    r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*" + _SCALE_WORDS + _PERCENT, re.I
 )
-_PLAIN_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万亿|亿|万)?\s*(%|‰)?")
-_SCALE = {"万": Decimal(10) ** 4, "亿": Decimal(10) ** 8, "万亿": Decimal(10) ** 12}
+_PLAIN_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*" + _SCALE_WORDS + _PERCENT, re.I)
+_SCALE = {"万": 4, "亿": 8, "万亿": 12, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 # List enumerators ("1. ", "2、", "(3)") number the answer's own lines, not facts.
 _ENUMERATOR = re.compile(r"^(\s*(?:[-*]\s*)?)(?:\d{1,2}[.、)）](?!\d)|[(（]\d{1,2}[)）])", re.M)
 _SENTENCE = re.compile(
@@ -87,11 +90,12 @@ def _normalize(value: str, scale: str | None, percent: str | None) -> str | None
     except InvalidOperation:
         return None
     if scale:
-        number *= _SCALE[scale]
+        number = number.scaleb(_SCALE[scale.strip().lower()])
     text = format(number.normalize(), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text + (percent or "")
+    percent = (percent or "").strip().lower()
+    return text + ("‰" if percent == "‰" else "%" if percent else "")
 
 
 def numbers_in(text: str, *, grouped: bool = True) -> list[str]:

@@ -416,18 +416,21 @@ class E5Encoder:
         valid = torch.arange(lmax)[None, :] < lens[:, None]
         keep = None if bool(valid.all()) else valid.view(b, 1, 1, lmax)
         x = self.embed_tokens(ids.view(-1), pos.reshape(-1))
+        # outputs are written into buffers reused by every layer: fresh multi-megabyte tensors
+        # cost page faults on first touch, which showed up as ~10% of the time
+        n = b * lmax
+        qkv, att, mid, ffo = (torch.empty(n, m) for m in (3 * h, h, cfg.ffn, h))
         for ly in self.layers:
-            qkv = F.linear(x, ly["qkv.w"], ly["qkv.b"])
+            torch.addmm(ly["qkv.b"], x, ly["qkv.w"].t(), out=qkv)
             q, k, v = qkv.view(b, lmax, 3, nh, hd).permute(2, 0, 3, 1, 4)
             ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
-            ctx = ctx.transpose(1, 2).reshape(b * lmax, h)
-            x = F.layer_norm(
-                x + F.linear(ctx, ly["ao.w"], ly["ao.b"]), (h,), ly["aln.w"], ly["aln.b"], cfg.eps
-            )
-            mid = F.gelu(F.linear(x, ly["fi.w"], ly["fi.b"]))
-            x = F.layer_norm(
-                x + F.linear(mid, ly["fo.w"], ly["fo.b"]), (h,), ly["oln.w"], ly["oln.b"], cfg.eps
-            )
+            ctx = ctx.transpose(1, 2).reshape(n, h)
+            torch.addmm(ly["ao.b"], ctx, ly["ao.w"].t(), out=att)
+            x = F.layer_norm(att.add_(x), (h,), ly["aln.w"], ly["aln.b"], cfg.eps)
+            torch.addmm(ly["fi.b"], x, ly["fi.w"].t(), out=mid)
+            torch.ops.aten.gelu_(mid)  # erf form, as e5.c
+            torch.addmm(ly["fo.b"], mid, ly["fo.w"].t(), out=ffo)
+            x = F.layer_norm(ffo.add_(x), (h,), ly["oln.w"], ly["oln.b"], cfg.eps)
         x = x.view(b, lmax, h)
         if keep is None:
             return x.mean(dim=1)

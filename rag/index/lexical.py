@@ -18,18 +18,24 @@ _STOP = set(
 
 
 @lru_cache(maxsize=1)
-def _jieba():
-    import jieba
+def _cut_for_search():
+    """jieba's search-mode segmentation: jieba-rs (same dictionary, ~10x faster) or jieba."""
+    try:
+        import rjieba
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+        return rjieba.cut_for_search
+    except ImportError:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        return lambda text: list(jieba.cut_for_search(text))
 
 
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens, lowercased, without punctuation and stop words."""
     out = []
-    for tok in _jieba().cut_for_search(text.lower()):
+    for tok in _cut_for_search()(text.lower()):
         tok = tok.strip()
         if not tok or tok in _STOP or not _WORD.fullmatch(tok):
             continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -149,7 +150,9 @@ class Ingestor:
         manifest: Path | None = None,
         progress: bool = False,
         batch_size: int = 64,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers
         self.store = store
         self.embeddings = embeddings
         self.chunking = chunking
@@ -172,6 +175,22 @@ class Ingestor:
         tokens = [" ".join(tokenize(c.text)) for c in chunks]
         return ParsedReport(doc, doc_id, meta, sections, chunks, tokens)
 
+    def _parse_all(self, paths: list[Path]):
+        """(path, parsed or None, reason) for each path, in order; CPU-bound, so processes."""
+        if self.workers <= 1 or len(paths) < 20:
+            for path in paths:
+                yield (path, *_parse_one(self, path))
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_init_worker,
+            initargs=(self.chunking, self.manifest),
+        ) as pool:
+            for path, result in zip(paths, pool.map(_parse_in_worker, paths, chunksize=4),
+                                    strict=True):
+                yield (path, *result)
+
     def run(
         self,
         paths: Iterable[Path],
@@ -185,25 +204,32 @@ class Ingestor:
         files = discover(paths)
         report.files = len(files)
         seen: set[str] = set()
-        catalog = self.store.catalog
-        for path in tqdm(files, desc="parse", unit="file", disable=not self.progress):
+        catalog = self.store.catalog if self.store is not None else None
+        todo: list[Path] = []
+        for path in files:
             source = path.name
             if source in seen:
                 report.skipped.append((str(path), f"duplicate file name {source!r} in this batch"))
                 continue
             seen.add(source)
-            try:
-                if not dry_run:
-                    old = catalog.document_by_source(source)
-                    if old is not None and old.content_hash == _version_hash(_file_hash(path)):
-                        report.unchanged += 1
-                        continue
-                parsed = self.parse(path)
-            except LoadError as exc:
-                report.skipped.append((source, exc.reason))
-                continue
-            except (ReportQAError, ValueError, UnicodeError) as exc:
-                report.skipped.append((source, f"{type(exc).__name__}: {exc}"))
+            if catalog is not None and not dry_run:
+                old = catalog.document_by_source(source)
+                try:
+                    unchanged = old is not None and old.content_hash == _version_hash(
+                        _file_hash(path))
+                except OSError as exc:
+                    report.skipped.append((source, f"cannot read: {exc}"))
+                    continue
+                if unchanged:
+                    report.unchanged += 1
+                    continue
+            todo.append(path)
+        bar = tqdm(total=len(todo), desc="parse", unit="file", disable=not self.progress)
+        for path, parsed, error in self._parse_all(todo):
+            bar.update(1)
+            source = path.name
+            if parsed is None:
+                report.skipped.append((source, error or "unreadable"))
                 continue
             if on_parsed:
                 on_parsed(parsed)
@@ -211,6 +237,7 @@ class Ingestor:
             if dry_run:
                 report.added.append(source)
                 continue
+            assert catalog is not None
             with self.store.write_lock:
                 twin = catalog.document(parsed.doc_id)
                 if twin is not None and twin.source != source:
@@ -236,6 +263,7 @@ class Ingestor:
                     chunks=parsed.chunks,
                     tokens=parsed.tokens,
                 )
+        bar.close()
         report.parse_seconds = time.perf_counter() - t0
         if embed and not dry_run:
             t1 = time.perf_counter()
@@ -296,6 +324,30 @@ class Ingestor:
                 return
             self.store.vectors.upsert(ids, vectors, metas, texts)
             self.store.catalog.mark_embedded(ids)
+
+
+def _parse_one(ingestor: Ingestor, path: Path) -> tuple[ParsedReport | None, str | None]:
+    try:
+        return ingestor.parse(path), None
+    except LoadError as exc:
+        return None, exc.reason
+    except (ReportQAError, ValueError, UnicodeError, OSError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+_WORKER: Ingestor | None = None
+
+
+def _init_worker(chunking: ChunkSettings, manifest) -> None:
+    global _WORKER
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER = Ingestor(None, None, chunking)
+    _WORKER.manifest = manifest
+
+
+def _parse_in_worker(path: Path) -> tuple[ParsedReport | None, str | None]:
+    assert _WORKER is not None
+    return _parse_one(_WORKER, path)
 
 
 def _chroma_meta(chunk: Chunk, d) -> dict:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from answer_checks import REPORTS, BigramEmbeddings
+from support import REPORTS, BigramEmbeddings
 
 
 @pytest.fixture(scope="session")

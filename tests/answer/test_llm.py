@@ -45,8 +45,9 @@ def doc(doc_id: str, district: str) -> DocRecord:
 
 
 def ev(doc_id: str, quote: str, coverage: float = 1.0, number: bool = True,
-       direction: bool = True) -> Evidence:
-    return Evidence(doc_id, 0, len(quote), quote, coverage, direction, number, 0.0, coverage)
+       direction: bool = True, value: tuple[float, str] | None = None) -> Evidence:
+    return Evidence(doc_id, 0, len(quote), quote, coverage, direction, number, 0.0, coverage,
+                    value)
 
 
 def citation(i: int, quote: str, region: str = "天津市和平区") -> Citation:
@@ -73,7 +74,7 @@ def test_prompts_fill_every_placeholder() -> None:
     judge = load_prompt("judge_report", question="问", requirement="要", report="报",
                         sentences="1. 句")
     assert "问" in judge and "{{" not in judge and '{"match": true' in judge
-    answer = load_prompt("answer", question="问", passages="[1] 甲", kind_rule="规则",
+    answer = load_prompt("answer", question="问", passages="[1] 甲", kind_name="列举",
                          language="中文")
     assert "[1] 甲" in answer and "{{" not in answer
 
@@ -99,6 +100,9 @@ def test_make_chat_model() -> None:
     assert chat.model.openai_api_key is not None
     assert chat.model.openai_api_key.get_secret_value() == "none"
     assert (chat.timeout, chat.max_concurrency, chat.context_tokens) == (7, 3, 900)
+    assert chat.token_limit == "max_tokens"
+    openai = make_chat_model(LLMSettings(base_url="https://api.openai.com/v1", api_key="k"))
+    assert openai.token_limit == "max_completion_tokens"
     with pytest.raises(ConfigError):
         make_chat_model(LLMSettings())
 
@@ -134,8 +138,8 @@ def shortlist():
     a, b, c = doc("a", "和平区"), doc("b", "东丽区"), doc("c", "河西区")
     return [
         (Candidate(a, 2022, []),
-         [ev("a", "推进学位建设。", number=False), ev("a", "新增学位6300个,")]),
-        (Candidate(b, 2022, []), [ev("b", "增加学位3566个,")]),
+         [ev("a", "推进学位建设。", number=False), ev("a", "新增学位6300个,", value=(6300, "个"))]),
+        (Candidate(b, 2022, []), [ev("b", "增加学位3566个,", value=(3566, "个"))]),
         (Candidate(c, 2022, []), [ev("c", "学位", coverage=0.2)]),
     ]
 
@@ -162,6 +166,15 @@ def test_judge_numeric_pick_must_hold_a_number() -> None:
     model = fake('{"match": true, "sentence": 1}')
     decided = judge_reports(ChatLLM(model, max_concurrency=1), NUMERIC, shortlist()[:1])
     assert decided[("a", 2022)].quote == "新增学位6300个,"  # the rule's pick, with a number
+
+
+def test_judge_pick_must_meet_the_condition_asked() -> None:
+    over = QuestionSpec(text="2022年哪些区新增学位超过5000个？", lang="zh", kind="list",
+                        years=[2022], terms=["学位"], condition=(">", 5000.0, ""))
+    model = fake('{"match": true, "sentence": 1}')
+    decided = judge_reports(ChatLLM(model, max_concurrency=1), over, shortlist()[:2])
+    assert decided[("a", 2022)].quote == "新增学位6300个,"  # the rule's pick: 6300 > 5000
+    assert decided[("b", 2022)] is None  # the model said yes to 3566
 
 
 def test_judge_reports_times_out_to_the_rule() -> None:
@@ -208,6 +221,12 @@ def test_rewrite_adds_back_reports_the_model_left_out() -> None:
     assert "**天津市和平区**：“新增学位6300个,”[2]；“新增就业2万人。”[3]" in out.answer
     assert [i.entity for i in out.items] == ["天津市和平区", "天津市东丽区"]
     assert any("left out 1" in n for n in out.notes)
+
+
+def test_rewrite_of_a_comparison_keeps_every_region() -> None:
+    out = rewrite_with_llm(fake("和平区新增学位6300个[1]。"), SPEC, extractive("compare"))
+    assert [i.entity for i in out.items] == ["天津市和平区", "天津市东丽区"]
+    assert "**天津市东丽区**：“增加学位3566个,”[2]" in out.answer
 
 
 def test_rewrite_with_nothing_checkable_falls_back() -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from answer_checks import assert_honest, assert_verbatim
+from answer_checks import assert_honest
+from support import assert_citations_verbatim as assert_verbatim
 
 from rag.answer.llm import FALLBACK_NOTE, INVALID_NOTE, make_chat_model
 from rag.config import LLMSettings

@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import uvicorn
-from answer_checks import BigramEmbeddings, assert_honest, assert_verbatim
+from answer_checks import assert_honest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from support import BigramEmbeddings
+from support import assert_citations_verbatim as assert_verbatim
 
-from rag.answer.llm import FALLBACK_NOTE, INVALID_NOTE, make_chat_model
+from rag.answer.llm import FALLBACK_NOTE, INVALID_NOTE, JUDGE_MAX_TOKENS, make_chat_model
 from rag.config import LLMSettings, Settings
 from rag.pipeline import open_assistant
 
@@ -133,7 +135,9 @@ def test_list_answer_written_by_the_model(llm_server, open_store, streaming: boo
     assert_verbatim(out)
     assert_honest(out)
     assert {bool(r.get("stream")) for r in scripted.requests} == {streaming}
-    assert any('"match"' in r["messages"][-1]["content"] for r in scripted.requests)
+    judged = [r for r in scripted.requests if '"match"' in r["messages"][-1]["content"]]
+    assert judged and {r["max_tokens"] for r in judged} == {JUDGE_MAX_TOKENS}
+    assert not any("max_completion_tokens" in r for r in scripted.requests)
 
 
 def test_configured_endpoint_answers_a_fact(llm_server, sample_store) -> None:

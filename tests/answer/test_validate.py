@@ -57,6 +57,8 @@ def test_strip_citations() -> None:
         ("增速1.50％", ["1.5%"]),
         ("新增学位6300个[1]", ["6300"]),
         ("五所学校", []),
+        ("13.76 billion yuan, 98.8 percent", ["13760000000", "98.8%"]),
+        ("20 thousand jobs, 12 millionaires", ["20000", "12"]),
     ],
 )
 def test_numbers_in(text: str, numbers: list[str]) -> None:

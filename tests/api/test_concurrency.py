@@ -22,7 +22,8 @@ def test_questions_while_ingesting(writable_assistant):
     before = {d.source: d.doc_id for d in writable_assistant.documents()}
     big = (REPORTS / "003_6c455b50551dc8b5.txt").read_text(encoding="utf-8")
     upload = big + "\n（上传副本）\n"
-    app = create_app(Settings(api=APISettings(rate_per_minute=10_000)), assistant=writable_assistant)
+    settings = Settings(api=APISettings(rate_per_minute=10_000))
+    app = create_app(settings, assistant=writable_assistant)
     with serve(app) as base, httpx.Client(base_url=base, timeout=60) as http:
         r = http.post("/v1/documents",
                       files={"file": ("upload_003.txt", upload.encode(), "text/plain")})
@@ -35,8 +36,10 @@ def test_questions_while_ingesting(writable_assistant):
                 return resp.status_code, resp.json()
 
         questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(16)]
+        asked = time.time()
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(ask, questions))
+        answered = time.time()
         statuses = []
         for _ in range(600):
             job = http.get(f"/v1/documents/jobs/{job_id}").json()
@@ -45,6 +48,8 @@ def test_questions_while_ingesting(writable_assistant):
                 break
             time.sleep(0.1)
         assert job["status"] == "done", job
+        # The ingestion really ran while the questions were being answered.
+        assert job["started"] < answered and job["finished"] > asked, (job, asked, answered)
         docs = {d["source"]: d for d in http.get("/v1/documents").json()}
 
     for code, body in results:

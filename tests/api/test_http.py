@@ -124,7 +124,7 @@ def test_rate_limit_per_client(assistant):
 def test_upload_limits(assistant):
     with make_client(assistant, max_upload_bytes=1000) as c:
         assert c.app.state.runtime.wait_ready(30)
-        exe = c.post("/v1/documents", files={"file": ("tool.exe", b"MZ", "application/octet-stream")})
+        exe = c.post("/v1/documents", files={"file": ("tool.exe", b"MZ", "application/x-dosexec")})
         assert exe.status_code == 415 and ".txt" in exe.json()["detail"]
         big = c.post("/v1/documents", files={"file": ("big.txt", b"x" * 5000, "text/plain")})
         assert big.status_code == 413
@@ -165,7 +165,8 @@ def test_upload_ingests_in_background_then_delete(writable_assistant):
 def test_failed_ingest_reports_the_reason(writable_assistant):
     with make_client(writable_assistant) as c:
         assert c.app.state.runtime.wait_ready(30)
-        r = c.post("/v1/documents", files={"file": ("broken.pdf", b"%PDF-1.4 garbage", "application/pdf")})
+        broken = ("broken.pdf", b"%PDF-1.4 garbage", "application/pdf")
+        r = c.post("/v1/documents", files={"file": broken})
         job = c.app.state.runtime.jobs.wait(r.json()["id"], 60)
         assert job.status == "failed" and job.error
 

