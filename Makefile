@@ -17,6 +17,10 @@ export ANONYMIZED_TELEMETRY := False
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	# Headless Chromium for the chat page's browser test (Debian packages; needs root).
+	command -v chromedriver >/dev/null || { \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver) \
+	  >/dev/null 2>&1 || echo "chromium not installed: the browser test will be skipped"; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first: the CPU wheel on this disk, never the multi-GB CUDA build.
@@ -31,7 +35,8 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
-	$(BIN)/reportqa eval --dataset ../shared/eval/dev.jsonl --corpus examples/reports --gate eval/thresholds.toml --out .reportqa/eval-dev --if-present
+	$(BIN)/reportqa eval --dataset eval/dev.jsonl --corpus examples/reports --baseline \
+	  --store .reportqa/eval-dev/store --out .reportqa/eval-dev --gate eval/thresholds.toml
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not scale"
