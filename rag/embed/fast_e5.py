@@ -129,9 +129,8 @@ def _q4_blocks(raw: bytes, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray
     nb = cols // _QK
     blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]))
     blocks = blocks.reshape(rows, nb)
-    return np.ascontiguousarray(blocks["qs"]).reshape(rows, nb * 16), blocks["d"].astype(
-        np.float32
-    )
+    scales = blocks["d"].astype(np.float32)
+    return np.ascontiguousarray(blocks["qs"]).reshape(rows, nb * 16), scales
 
 
 def _unpack_nibbles(qs: torch.Tensor) -> torch.Tensor:
@@ -177,7 +176,9 @@ def parse_bin(path: Path) -> dict:
 
     n_norm, nm_bytes = rd.unpack("iI")
     nm = _Reader(rd.take(nm_bytes))
-    norm_cp, norm_off, norm_out = [], [0], []
+    norm_cp: list[int] = []
+    norm_off: list[int] = [0]
+    norm_out: list[int] = []
     for _ in range(n_norm):
         cp, k = nm.unpack("IB")
         norm_cp.append(cp)
@@ -226,10 +227,10 @@ def parse_bin(path: Path) -> dict:
     for layer in range(nl):
         for suffix in _LAYER_TENSORS:
             kind, part = suffix.split(".")
-            if kind in shapes and part == "w":
-                shape, q4 = shapes[kind], True
-            else:
-                shape, q4 = (shapes[kind][0] if kind in shapes else h,), False
+            shape: tuple[int, ...] = shapes[kind] if kind in shapes else (h,)
+            q4 = part == "w" and kind in shapes
+            if not q4:
+                shape = shape[:1]  # biases and LayerNorm parameters: one value per output
             tensors[f"l{layer}.{suffix}"] = tensor(f"l{layer}.{suffix}", shape, q4)
     return {
         "format": _CACHE_FORMAT,
@@ -252,7 +253,7 @@ def cache_file(cache_dir: Path, sha: str) -> Path:
 
 
 def load_weights(bin_path: Path, cache_dir: Path | None) -> tuple[dict, str]:
-    """Parsed weights of ``bin_path``, from ``cache_dir`` when built before; returns (state, sha)."""
+    """(weights, sha256) of ``bin_path``; read from ``cache_dir`` when built there before."""
     sha = file_sha256(bin_path)
     cache = cache_file(cache_dir, sha) if cache_dir else None
     if cache is not None and cache.is_file():

@@ -141,10 +141,16 @@ class Catalog:
         rows = self._query("SELECT value FROM state WHERE key='generation'")
         return int(rows[0][0]) if rows else 0
 
-    def _bump(self, db: sqlite3.Connection) -> None:
+    def status_generation(self) -> int:
+        """Bumped when reports change status (embedding progress), not their content."""
+        rows = self._query("SELECT value FROM state WHERE key='status_generation'")
+        return int(rows[0][0]) if rows else 0
+
+    def _bump(self, db: sqlite3.Connection, key: str = "generation") -> None:
         db.execute(
-            "INSERT INTO state(key, value) VALUES('generation', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            "INSERT INTO state(key, value) VALUES(?, '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (key,),
         )
 
     # -- documents
@@ -239,6 +245,19 @@ class Catalog:
                 )
         return [ChunkRow(*r) for r in rows]
 
+    def chunk_index(self) -> tuple[list[ChunkRow], list[list[str]]]:
+        """Every chunk's position and tags (text left out: it stays on disk) and its tokens."""
+        rows, tokens = [], []
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT chunk_id, doc_id, ordinal, start, end, kind, covered_from, covered_to,"
+                " tokens FROM chunks ORDER BY doc_id, ordinal"
+            )
+            for r in cur:
+                rows.append(ChunkRow(*r[:8], "", ""))
+                tokens.append(r[8].split())
+        return rows, tokens
+
     def pending_chunks(self, limit: int) -> list[ChunkRow]:
         cols = "chunk_id, doc_id, ordinal, start, end, kind, covered_from, covered_to, text, tokens"
         rows = self._query(
@@ -273,7 +292,8 @@ class Catalog:
                 if left == 0:
                     db.execute("UPDATE docs SET status='complete' WHERE doc_id=?", (d,))
                     done.append(d)
-            self._bump(db)
+            if done:
+                self._bump(db, "status_generation")
         return done
 
     def embedded_doc_ids(self) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import pickle
 import threading
 from pathlib import Path
 
@@ -9,6 +11,8 @@ from rag.config import StoreSettings
 from rag.index.catalog import Catalog, ChunkRow, DocRecord
 from rag.index.lexical import BM25Index
 from rag.index.vectors import VectorIndex, make_client
+
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -22,6 +26,7 @@ class Store:
         self.vectors = VectorIndex(client, settings.collection)
         self._lex: BM25Index | None = None
         self._lex_gen = -1
+        self._status_gen = -1
         self._rows: dict[str, ChunkRow] = {}
         self._docs: dict[str, DocRecord] = {}
         self._lock = threading.Lock()
@@ -33,15 +38,39 @@ class Store:
         return self._write_lock
 
     def _refresh(self) -> None:
-        gen = self.catalog.generation()
-        if gen == self._lex_gen and self._lex is not None:
-            return
-        rows = self.catalog.chunks()
-        docs = {d.doc_id: d for d in self.catalog.documents()}
-        lex = BM25Index([r.chunk_id for r in rows], [r.tokens.split() for r in rows])
-        self._rows = {r.chunk_id: r for r in rows}
-        self._docs = docs
-        self._lex, self._lex_gen = lex, gen
+        gen, status = self.catalog.generation(), self.catalog.status_generation()
+        if gen != self._lex_gen or self._lex is None:
+            lex, rows = self._load_lexical(gen)
+            self._rows = {r.chunk_id: r for r in rows}
+            self._lex, self._lex_gen = lex, gen
+            self._status_gen = -1
+        if status != self._status_gen:
+            self._docs = {d.doc_id: d for d in self.catalog.documents()}
+            self._status_gen = status
+
+    def _load_lexical(self, gen: int) -> tuple[BM25Index, list[ChunkRow]]:
+        """The BM25 index of this catalog generation: from disk when saved, else built."""
+        saved = self.path / "cache" / f"lexical-{gen}.pkl"
+        if saved.exists():
+            try:
+                with open(saved, "rb") as f:
+                    lex, rows = pickle.load(f)
+                return lex, rows
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+                log.warning("rebuilding the lexical index (%s unreadable: %s)", saved, exc)
+        rows, tokens = self.catalog.chunk_index()
+        lex = BM25Index([r.chunk_id for r in rows], tokens)
+        try:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            for old in saved.parent.glob("lexical-*.pkl"):
+                old.unlink(missing_ok=True)
+            tmp = saved.with_suffix(".tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump((lex, rows), f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(saved)
+        except OSError as exc:  # a read-only store still answers
+            log.warning("could not save the lexical index: %s", exc)
+        return lex, rows
 
     def snapshot(self) -> tuple[BM25Index, dict[str, ChunkRow], dict[str, DocRecord]]:
         """A consistent view for one question: lexical index, chunk rows, documents."""

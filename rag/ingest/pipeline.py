@@ -269,6 +269,9 @@ class Ingestor:
             t1 = time.perf_counter()
             report.chunks_embedded = self.embed_pending()
             report.embed_seconds = time.perf_counter() - t1
+        if not dry_run and (report.added or report.replaced):
+            # Build (and save) the lexical index now, so the first question is fast.
+            self.store.snapshot()
         report.seconds = time.perf_counter() - t0
         return report
 

@@ -95,19 +95,28 @@ def test_chunks_by_doc_ids_in_many_batches(cat):
     assert [r.chunk_id for r in cat.chunks(ids)] == ["d0:00000", "d0:00001", "d2:00000", "d2:00001"]
 
 
-def test_generation_bumps_on_every_change(cat):
+def test_generation_bumps_on_every_content_change(cat):
     seen = [cat.generation()]
     add(cat, "d1", "a.txt", 2)
-    seen.append(cat.generation())
-    cat.mark_embedded(["d1:00000"])
     seen.append(cat.generation())
     add(cat, "d2", "b.txt", 1)
     seen.append(cat.generation())
     cat.delete_document("d2")
     seen.append(cat.generation())
-    assert seen == sorted(set(seen)) and len(seen) == 5
+    assert seen == sorted(set(seen)) and len(seen) == 4
     cat.documents(), cat.chunks(), cat.stats()  # reads do not bump
     assert cat.generation() == seen[-1]
+
+
+def test_embedding_progress_bumps_status_not_content(cat):
+    add(cat, "d1", "a.txt", 2)
+    gen, status = cat.generation(), cat.status_generation()
+    cat.mark_embedded(["d1:00000"])  # the report is not complete yet
+    assert (cat.generation(), cat.status_generation()) == (gen, status)
+    assert cat.mark_embedded(["d1:00001"]) == ["d1"]
+    assert cat.generation() == gen  # the words did not change: no lexical rebuild
+    assert cat.status_generation() == status + 1
+    assert cat.document("d1").status == "complete"
 
 
 def test_a_failed_write_changes_nothing(cat):
@@ -125,7 +134,8 @@ def test_the_catalog_survives_reopening(tmp_path):
     c.mark_embedded(["d1:00000", "d1:00001"])
     c.close()
     c = Catalog(path)
-    assert c.document("d1").status == "complete" and c.generation() == 2
+    assert c.document("d1").status == "complete" and c.generation() == 1
+    assert c.status_generation() == 1
     c.close()
 
 
