@@ -1,11 +1,15 @@
 """Parse, describe, section, chunk and tokenize a whole corpus without storing or embedding.
 
     python -m bench.dry_run [--corpus ../shared/corpus/cities] [--workers 2] [--limit N]
+                            [--no-manifest] [--no-ingestor]
 
 Measures the CPU-bound first phase of ingestion on its own: time, reports/s, chunks,
 failures with their reasons (a crash is counted, never raised), reports whose province,
-city or year stayed unknown, and peak memory. Writes ``bench/results/dry_run.json``
-(``dry_run_w<N>.json`` for another worker count, ``dry_run_limit.json`` with --limit).
+city or year stayed unknown, and peak memory; then the same files once more through
+``Ingestor.run(dry_run=True)``, the path ``reportqa ingest`` takes.
+Writes ``bench/results/dry_run.json``
+(``dry_run_w<N>.json`` for another worker count, ``dry_run_no_manifest.json`` when the
+metadata comes from the texts and file names alone, ``dry_run_limit.json`` with --limit).
 """
 
 from __future__ import annotations
@@ -80,12 +84,62 @@ def files_of(corpus: Path, manifest: Path | None) -> tuple[list[tuple[str, str]]
     return listed, [s for _, s in found if rows.get(s) is None]
 
 
+def time_ingestor(files: list[tuple[str, str]], manifest: Path | None, args) -> dict:
+    """The same files through ``Ingestor.run(dry_run=True)``: the product's own path, whose
+    workers send every parsed report (text, chunks, tokens) back to the main process."""
+    from rag.config import ChunkSettings
+    from rag.ingest.pipeline import Ingestor
+
+    chunking = ChunkSettings(max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens)
+    ingestor = Ingestor(None, None, chunking, manifest=manifest, workers=args.workers)
+    t0 = time.perf_counter()
+    report = ingestor.run([Path(p) for p, _ in files], dry_run=True)
+    seconds = time.perf_counter() - t0
+    return {
+        "workers": args.workers,
+        "seconds": round(seconds, 1),
+        "reports_per_second": round(len(files) / seconds, 2) if seconds else None,
+        "parsed": len(report.added),
+        "chunks": report.chunks_added,
+        "skipped": [{"source": s, "reason": r} for s, r in report.skipped],
+        "peak_rss_mb_main": peak_rss_mb(),
+    }
+
+
+def compare_with_manifest(rows: list[dict], listing: Path) -> dict:
+    """How often metadata read from the text alone differs from the manifest's (when both
+    are known), with a few examples of each."""
+    from rag.ingest.manifest import load_manifest
+
+    manifest = load_manifest(listing)
+    out: dict = {}
+    for key, col in (("province", "province"), ("city", "city"), ("year", "year")):
+        wrong, unknown = [], 0
+        for r in rows:
+            m = manifest.get(r["source"])
+            expected = getattr(m, col) if m else None
+            if key == "city" and m is not None and not (m.level or "").startswith("city"):
+                continue
+            if expected is None:
+                continue
+            if r[key] is None:
+                unknown += 1
+            elif r[key] != expected:
+                wrong.append(f"{r['source']}: {r[key]} != {expected}")
+        out[key] = {"differs": len(wrong), "unknown": unknown, "examples": wrong[:8]}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=CITIES)
     ap.add_argument("--workers", type=int, default=2, help="parse processes (1 = in process)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N files")
+    ap.add_argument("--no-manifest", action="store_true",
+                    help="ignore the corpus manifest: metadata from text and file name only")
+    ap.add_argument("--no-ingestor", action="store_true",
+                    help="skip timing the same files through Ingestor.run(dry_run=True)")
     ap.add_argument("--max-tokens", type=int, default=320)
     ap.add_argument("--overlap-tokens", type=int, default=40)
     args = ap.parse_args(argv)
@@ -96,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     from rag.ingest.pipeline import find_manifest
 
     corpus = args.corpus.resolve()
-    manifest = find_manifest([corpus])
-    files, unlisted = files_of(corpus, manifest)
+    listing = find_manifest([corpus])
+    files, unlisted = files_of(corpus, listing)  # the manifest still says what is a report
+    manifest = None if args.no_manifest else listing
     if args.limit:
         files = files[: args.limit]
     init = (str(manifest) if manifest else None, args.max_tokens, args.overlap_tokens)
@@ -156,7 +211,13 @@ def main(argv: list[str] | None = None) -> int:
             "largest_worker": max((r["rss_mb"] for r in rows), default=None),
         },
     }
+    if not args.no_ingestor:
+        result["ingestor_run"] = time_ingestor(files, manifest, args)
+    if args.no_manifest and listing is not None:
+        result["disagrees_with_manifest"] = compare_with_manifest(ok, listing)
     name = "dry_run" if args.workers == 2 else f"dry_run_w{args.workers}"
+    if args.no_manifest:
+        name = name.replace("dry_run", "dry_run_no_manifest")
     if args.limit:
         name = "dry_run_limit"
     print(

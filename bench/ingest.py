@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         settings.embed.threads = args.threads
     files, total = pick_slice(args.corpus, manifest, args.n)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work slows every figure
 
     tmp = None
     store_dir = args.store
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         "embedder": {"backend_setting": settings.embed.backend, "backend": backend,
                      "model_id": model_id, "threads": settings.embed.threads,
                      "batch_size": settings.embed.batch_size},
+        "load_average_at_start": load_at_start,
+        "parse_workers": settings.chunk.workers,
         "open_seconds": round(open_seconds, 2),
         "first_run": first.to_dict(),
         "reports": n,

@@ -214,12 +214,18 @@ class Answerer:
 
 def accepts(ev: Evidence, spec: QuestionSpec, min_coverage: float = LIST_MIN_COVERAGE) -> bool:
     """The extractive decision: does this sentence state what the question asks?"""
+    if (spec.condition is not None and ev.bound and meets(ev.value, spec.condition)
+            and ev.local_coverage >= 0.5):
+        # The figure is bound to the topic's rarest word: the rest of the wording may vary
+        # ("优良天数比例达92.6%" without "空气").
+        min_coverage = min(min_coverage, 0.5)
     if ev.coverage < min_coverage or not ev.direction_ok:
         return False
     if spec.numeric and not ev.has_number:
         return False
     if spec.condition is not None:
-        return meets(ev.value, spec.condition)
+        # The clause holding the figure must itself be about the topic.
+        return meets(ev.value, spec.condition) and ev.local_coverage >= 0.5
     if spec.numeric:
         # "增长了多少", "是多少": the figure must be the topic's own, not any number nearby.
         return ev.bound

@@ -50,12 +50,18 @@ class Evidence:
     has_number: bool
     dense: float
     score: float
-    value: tuple[float, str] | None = None
+    value: tuple[float, str, int] | None = None  # figure, unit, where its topic word stands
     kind: str = "review"
+    local_coverage: float = 0.0  # coverage of the clause that holds the figure
 
     @property
     def bound(self) -> bool:
         return self.value is not None
+
+
+def _norm(s: str) -> str:
+    """Matching form of a sentence: lowercase, "PM_2.5" as PM2.5."""
+    return s.lower().replace("_", "")
 
 
 def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
@@ -96,7 +102,9 @@ def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
     return []
 
 
-def bound_value(s: str, terms: list[Term], direction: str | None) -> tuple[float, str] | None:
+def bound_value(
+    s: str, terms: list[Term], direction: str | None
+) -> tuple[float, str, int] | None:
     """The figure a sentence gives for the topic: "地区生产总值增长6%" → (6.0, "%").
 
     With a direction, the number must follow a word of that direction, itself after the
@@ -116,14 +124,14 @@ def bound_value(s: str, terms: list[Term], direction: str | None) -> tuple[float
                     continue
                 m = _VALUE.match(w[i + len(word) :])
                 if m:
-                    return _value(m)
+                    return (*_value(m), start)
             before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
             if any(word in before for word in words):
                 m = _NUM_ANY.search(w)
                 if m and m.start() <= 12 and not re.search(r"比重|占比", w[: m.start()]):
                     vm = _VALUE.match(w[m.start() :])
                     if vm:
-                        return _value(vm)
+                        return (*_value(vm), start)
         else:
             m = _NUM_ANY.search(w)
             if m and m.start() <= 12:
@@ -134,7 +142,10 @@ def bound_value(s: str, terms: list[Term], direction: str | None) -> tuple[float
                     continue  # "增长2%" is a change, not the level asked; "提升到85%" is
                 vm = _VALUE.match(w[m.start() :])
                 if vm:
-                    return _value(vm)
+                    v, unit = _value(vm)
+                    if re.search(r"(超过|超|高于|逾|多于)$", lead):
+                        v += 1e-6
+                    return v, unit, start
     return None
 
 
@@ -146,13 +157,13 @@ def _value(m: re.Match) -> tuple[float, str]:
     return v, unit
 
 
-def meets(value: tuple[float, str] | None, condition: tuple[str, float, str] | None) -> bool:
+def meets(value: tuple | None, condition: tuple[str, float, str] | None) -> bool:
     if condition is None:
         return True
     if value is None:
         return False
     op, ref, unit = condition
-    v, vunit = value
+    v, vunit = value[0], value[1]
     if unit == "%" and vunit != "%":
         return False
     return {">": v > ref, ">=": v >= ref - 1e-9, "<": v < ref}[op]
@@ -191,7 +202,7 @@ def _narrow(text: str, start: int, end: int, terms: list[Term], spec: QuestionSp
             s, e = clauses[i][0], clauses[j][1]
             if e - s > MAX_QUOTE and j > i:
                 break
-            piece = text[s:e].lower()
+            piece = _norm(text[s:e])
             cov = _coverage(piece, terms)
             key = (
                 round(cov, 3),
@@ -240,7 +251,7 @@ def score_sentences(
             if (s, e) in seen:
                 continue
             seen.add((s, e))
-            sent = text[s:e].lower()
+            sent = _norm(text[s:e])
             cov = _coverage(sent, terms)
             if cov == 0 and spec.lang == "zh":
                 continue
@@ -252,9 +263,14 @@ def score_sentences(
                 score += 0.2 if value is not None else 0.0
             if kind == "review_multi":
                 score -= 0.1
+            local = 0.0
+            if value is not None:
+                head = max(sent.rfind(p, 0, value[2]) for p in "，,；;。") + 1
+                local = _coverage(sent[head : value[2] + 40], terms)
             qs, qe = _narrow(text, s, e, terms, spec)
             out.append(
-                Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score, value, kind)
+                Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score, value, kind,
+                         local)
             )
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

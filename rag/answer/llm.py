@@ -49,6 +49,7 @@ _KIND_NAME = {"list": "列举", "compare": "比较", "fact": "事实"}
 _LANGUAGE = {"zh": "中文", "en": "英文（English）"}
 _SECTION = {"review": "工作回顾", "review_multi": "多年回顾", "plan": "工作安排",
             "targets": "预期目标", "annex": "附件", "other": "其他"}
+_META_SEP = "｜"  # joins a passage's metadata; never part of an answer worth keeping
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
@@ -302,7 +303,7 @@ def _passage(c: Citation) -> str:
     if c.covered_year is not None:
         meta.append(f"所述年份：{c.covered_year}年")
     meta.append(_SECTION.get(c.section, c.section))
-    return f"[{c.id}] {'｜'.join(meta)}\n“{c.quote}”"
+    return f"[{c.id}] {_META_SEP.join(meta)}\n“{c.quote}”"
 
 
 def _budgeted(citations: Sequence[Citation], budget: int, overhead: int) -> list[Citation]:
@@ -342,7 +343,10 @@ def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
     if isinstance(reply, LLMError):
         log.warning("LLM rewrite failed: %s", reply)
         return _fallback(answer, f"{FALLBACK_NOTE} ({reply})")
+    reply, echoed = _drop_echo(reply, prompt)
     text, kept, notes = validate_answer(reply, shown)
+    if echoed:
+        notes.insert(0, f"removed {echoed} lines that repeat the prompt")
     if not kept:
         return _fallback(answer, INVALID_NOTE, notes)
     if len(shown) < len(answer.citations):
@@ -361,6 +365,24 @@ def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
         answer, answer=f"{LLM_LABEL.get(spec.lang, LLM_LABEL['zh'])}\n\n{body}", mode="llm",
         citations=citations, items=items, notes=[*answer.notes, *notes],
     )
+
+
+def _drop_echo(reply: str, prompt: str) -> tuple[str, int]:
+    """The reply without lines copied from the prompt's instructions or passage headers.
+
+    Small models often echo their prompt; such lines are not an answer, even when every
+    number in them is in a quote. Quote lines are left to validation.
+    """
+    instructions = {
+        ln.strip() for ln in prompt.splitlines() if ln.strip() and not ln.strip().startswith("“")
+    }
+    kept, dropped = [], 0
+    for line in reply.splitlines():
+        if line.strip() in instructions or _META_SEP in line:
+            dropped += 1
+        else:
+            kept.append(line)
+    return "\n".join(kept), dropped
 
 
 def _complete_items(

@@ -225,18 +225,26 @@ def validate_answer(
             f"dropped a sentence whose numbers ({', '.join(bad)}) are in none of its cited "
             f"quotes: {piece.strip()[:80]}"
         )
-    clean = _tidy("".join(p for p in kept if p is not None))
+    clean, repeated = _tidy("".join(p for p in kept if p is not None))
+    if repeated:
+        notes.append(f"removed {repeated} repeated lines")
     return clean, citation_ids(clean), notes
 
 
-def _tidy(text: str) -> str:
-    lines = [ln.rstrip() for ln in text.strip().splitlines()]
+def _tidy(text: str) -> tuple[str, int]:
+    """Trim blank runs, and lines that repeat an earlier line (small models loop)."""
     out: list[str] = []
-    for ln in lines:
-        if not ln and out and not out[-1]:
+    seen: set[str] = set()
+    repeated = 0
+    for line in (ln.rstrip() for ln in text.strip().splitlines()):
+        if line and line.strip() in seen:
+            repeated += 1
             continue
-        out.append(ln)
-    return "\n".join(out).strip()
+        if not line and out and not out[-1]:
+            continue
+        seen.add(line.strip())
+        out.append(line)
+    return "\n".join(out).strip(), repeated
 
 
 def renumber(text: str, mapping: dict[int, int]) -> str:

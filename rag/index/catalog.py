@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -115,9 +116,17 @@ class Catalog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            with self._db:
+                # Names this catalog: files derived from it (a saved lexical index) are
+                # keyed by it, so a catalog rebuilt in the same folder never reads them.
+                self._db.execute(
+                    "INSERT OR IGNORE INTO state(key, value) VALUES('catalog_id', ?)",
+                    (uuid.uuid4().hex,),
+                )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"catalog {path} is not a usable database: {exc}") from exc
         self._lock = threading.RLock()
+        self.catalog_id: str = self._query("SELECT value FROM state WHERE key='catalog_id'")[0][0]
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -282,7 +291,9 @@ class Catalog:
     def mark_embedded(self, chunk_ids: list[str]) -> list[str]:
         """Mark chunks embedded; return the doc ids that became complete."""
         with self._tx() as db:
-            db.executemany("UPDATE chunks SET embedded=1 WHERE chunk_id=?", [(c,) for c in chunk_ids])
+            db.executemany(
+                "UPDATE chunks SET embedded=1 WHERE chunk_id=?", [(c,) for c in chunk_ids]
+            )
             docs = {c.split(":")[0] for c in chunk_ids}
             done = []
             for d in docs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import threading
 from pathlib import Path
@@ -50,13 +51,14 @@ class Store:
 
     def _load_lexical(self, gen: int) -> tuple[BM25Index, list[ChunkRow]]:
         """The BM25 index of this catalog generation: from disk when saved, else built."""
-        saved = self.path / "cache" / f"lexical-{gen}.pkl"
+        saved = self.path / "cache" / f"lexical-{self.catalog.catalog_id[:12]}-{gen}.pkl"
         if saved.exists():
             try:
                 with open(saved, "rb") as f:
                     lex, rows = pickle.load(f)
                 return lex, rows
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                    IndexError, TypeError, ValueError) as exc:
                 log.warning("rebuilding the lexical index (%s unreadable: %s)", saved, exc)
         rows, tokens = self.catalog.chunk_index()
         lex = BM25Index([r.chunk_id for r in rows], tokens)
@@ -64,7 +66,8 @@ class Store:
             saved.parent.mkdir(parents=True, exist_ok=True)
             for old in saved.parent.glob("lexical-*.pkl"):
                 old.unlink(missing_ok=True)
-            tmp = saved.with_suffix(".tmp")
+            # Per process: two processes saving the same generation must not share a file.
+            tmp = saved.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as f:
                 pickle.dump((lex, rows), f, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(saved)

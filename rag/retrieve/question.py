@@ -225,9 +225,11 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
                 rest = rest.replace(word, " ")
         for d, words in DIRECTIONS.items():
             for w in sorted(words, key=len, reverse=True):
-                if len(w) >= 2 and w in rest:
+                # "增加值" is an indicator, not a direction.
+                pattern = re.escape(w) + r"(?![值率量])"
+                if len(w) >= 2 and re.search(pattern, rest):
                     direction = direction or d
-                    rest = rest.replace(w, " ")
+                    rest = re.sub(pattern, " ", rest)
         terms = [t for t in tokenize(rest) if t not in _SCAFFOLD and not t.isdigit()]
     # Drop terms contained in a longer term already present (生产 inside 生产总值).
     terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]

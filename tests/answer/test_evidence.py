@@ -29,6 +29,7 @@ def test_bound_value(sentence, topic, direction, expected):
         assert got is None
     else:
         assert got is not None and got[0] == pytest.approx(expected[0]) and got[1] == expected[1]
+        assert sentence[got[2]:].startswith(tuple(topic))
 
 
 def test_above_counts_as_strictly_more():

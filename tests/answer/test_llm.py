@@ -229,6 +229,16 @@ def test_rewrite_of_a_comparison_keeps_every_region() -> None:
     assert "**天津市东丽区**：“增加学位3566个,”[2]" in out.answer
 
 
+def test_rewrite_that_echoes_the_prompt_falls_back() -> None:
+    echo = ("你根据政府工作报告的原文摘录回答问题。\n"
+            "[1] 天津市和平区｜2023年报告｜所述年份：2022年｜工作回顾\n"
+            " 2023年报告｜所述年份：2022年｜工作回顾 [2]")
+    out = rewrite_with_llm(fake(echo), SPEC, extractive())
+    assert out.mode == "extractive"
+    assert out.notes[0] == "removed 3 lines that repeat the prompt"
+    assert out.notes[-1] == INVALID_NOTE
+
+
 def test_rewrite_with_nothing_checkable_falls_back() -> None:
     original = extractive("fact")
     out = rewrite_with_llm(fake("学位增加了很多，约一万个。"), SPEC, original)

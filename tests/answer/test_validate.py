@@ -147,6 +147,13 @@ def test_dropped_line_leaves_no_gap() -> None:
     assert clean == "- 和平区：新增学位6300个[1]\n- 另一区：增加学位3566个[2]"
 
 
+def test_repeated_lines_are_removed() -> None:
+    line = "- 和平区：新增学位6300个[1]"
+    clean, kept, notes = validate_answer("\n".join([line, line, "", "", line]), CITES)
+    assert clean == line
+    assert notes == ["removed 2 repeated lines"]
+
+
 def test_nothing_checkable_gives_no_ids() -> None:
     assert validate_answer("报告显示学位有所增加。", CITES)[1] == []
     assert validate_answer("", CITES) == ("", [], [])

@@ -139,6 +139,20 @@ def test_the_catalog_survives_reopening(tmp_path):
     c.close()
 
 
+def test_a_catalog_keeps_its_id_and_a_new_one_gets_another(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    c = Catalog(path)
+    first = c.catalog_id
+    c.close()
+    c = Catalog(path)
+    assert c.catalog_id == first
+    c.close()
+    path.unlink()
+    c = Catalog(path)
+    assert c.catalog_id != first
+    c.close()
+
+
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
     path = tmp_path / "catalog.sqlite"
     path.write_bytes(b"this is not sqlite" * 100)

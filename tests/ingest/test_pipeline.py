@@ -278,6 +278,56 @@ def test_the_embedding_cache_survives_losing_the_catalog(corpus, store_dir):
     a.close()
 
 
+def test_a_rebuilt_catalog_never_reads_the_old_catalogs_saved_lexical_index(
+    corpus, store_dir, tmp_path
+):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    for name in (S000, S001):
+        shutil.copy(corpus / name, first / name)
+    for name in sorted(os.listdir(corpus))[3:]:
+        shutil.copy(corpus / name, second / name)
+    a = assistant(store_dir, BigramEmbeddings())
+    a.ingest([first])
+    a.store.snapshot()
+    a.close()
+    for suffix in ("", "-wal", "-shm"):  # the catalog is lost; cache/ stays
+        Path(f"{store_dir / 'catalog.sqlite'}{suffix}").unlink(missing_ok=True)
+
+    a = assistant(store_dir, BigramEmbeddings())
+    a.ingest([second])  # two reports again: the same generation number as before
+    lex, rows, docs = a.store.snapshot()
+    assert set(rows) == set(lex.ids) == {r.chunk_id for r in a.store.catalog.chunks()}
+    assert {r.doc_id for r in rows.values()} == set(docs)
+    a.close()
+
+
+def test_a_large_batch_is_parsed_in_worker_processes(corpus, store_dir):
+    (corpus / S003).unlink()  # the longest; the four others make 20 reports
+    for path in sorted(corpus.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for i in range(4):  # distinct content, so distinct reports
+            (corpus / f"{path.stem}_v{i}.txt").write_text(f"{text}\n第{i}版。\n", "utf-8")
+    shutil.copy(DATA / "binary.txt", corpus / "zz_binary.txt")
+    a = assistant(store_dir, BigramEmbeddings())
+    ing = Ingestor(a.store, a.embeddings, a.settings.chunk, workers=2)
+    report = ing.run([corpus], embed=False)
+    assert report.files == 21 and len(report.added) == 20
+    assert [s for s, _ in report.skipped] == ["zz_binary.txt"]
+    serial = Ingestor(None, None, a.settings.chunk).parse(corpus / S001)
+    doc = a.store.catalog.document_by_source(S001)
+    assert doc.doc_id == serial.doc_id and doc.n_chunks == len(serial.chunks)
+    assert doc.meta == serial.meta
+    a.close()
+
+
+def test_a_dry_run_needs_no_store(corpus, store_dir):
+    ing = Ingestor(None, None, Settings().chunk)
+    report = ing.run([corpus], dry_run=True)
+    assert len(report.added) == 5 and report.chunks_added > 0 and not report.embedded
+    assert not store_dir.exists()
+
+
 def test_dry_run_stores_nothing(corpus, store_dir):
     emb = BigramEmbeddings()
     a = assistant(store_dir, emb)
