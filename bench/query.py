@@ -86,15 +86,11 @@ def build_derive(files: list[Path], full: Path, store: Path) -> dict:
     """Copy the full catalog and delete the reports outside ``files``."""
     import sqlite3
 
+    from bench.lexical_ready import copy_catalog
     from rag.index.catalog import Catalog
 
     t0 = time.perf_counter()
-    store.mkdir(parents=True)
-    src = sqlite3.connect(str(full / "catalog.sqlite"))
-    dst = sqlite3.connect(str(store / "catalog.sqlite"))
-    src.backup(dst)  # consistent even while WAL files are around
-    src.close()
-    dst.close()
+    copy_catalog(full, store)
     # A fresh catalog id, so that no saved lexical index of the full store is ever taken.
     with sqlite3.connect(str(store / "catalog.sqlite")) as db:
         db.execute("DELETE FROM state WHERE key='catalog_id'")
@@ -160,7 +156,7 @@ def profile_top(fn, n: int = 15) -> list[dict]:
     prof.disable()
     stats = pstats.Stats(prof)
     rows = []
-    for (file, line, name), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, line, name), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
         where = file.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
         rows.append({"function": f"{where}:{line}({name})", "calls": nc,
                      "own_ms": round(tt * 1000, 1), "cumulative_ms": round(ct * 1000, 1)})
@@ -178,7 +174,8 @@ a = open_assistant(get_settings(), Path(sys.argv[1]))
 ans = a.ask(sys.argv[2])
 vm = [l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmRSS')]
 print(json.dumps({"seconds": round(time.perf_counter() - t0, 2),
-                  "ru_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "ru_maxrss_mib": round(
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "vmrss_mib": round(int(vm[0].split()[1]) / 1024, 1), "found": ans.found,
                   "embedder": type(getattr(a.embeddings, "inner", a.embeddings)).__name__}))
 """
@@ -277,12 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     stores.append((0, args.store, {"method": "given (--store)"}))
 
     answerers = []
-    for n, path, build in stores:
-        seconds, ans = timed(open_answerer, path)
-        t, _ = timed(ans._views)  # loads (or builds) the lexical index of this generation
+    for _n, path, build in stores:
+        ms_open, ans = timed(open_answerer, path)
+        ms_views, _ = timed(ans._views)  # loads (or builds) the lexical index of this generation
         stats = ans.store.catalog.stats()
         answerers.append({"ans": ans, "reports": stats["reports"], "chunks": stats["chunks"],
-                          "build": build, "open_seconds": round((seconds + t) / 1000, 2),
+                          "build": build, "open_seconds": round((ms_open + ms_views) / 1000, 2),
                           "store_mb": dir_size_mb(path)})
     qs = questions()
     kinds = {q: answerers[-1]["ans"].parse(q).kind for q in qs}

@@ -28,20 +28,14 @@ import sys
 from pathlib import Path
 
 from bench.common import CITIES, RESULTS, write_result
-from bench.lexical_ready import run_ingest
+from bench.lexical_ready import copy_catalog, run_ingest
 
 TARGET_UNCHANGED_SECONDS = 10.0
 
 
 def copy_store(src: Path, dst: Path) -> None:
-    import sqlite3
-
     shutil.rmtree(dst, ignore_errors=True)
-    dst.mkdir(parents=True)
-    a, b = sqlite3.connect(str(src / "catalog.sqlite")), sqlite3.connect(str(dst / "catalog.sqlite"))
-    a.backup(b)
-    a.close()
-    b.close()
+    copy_catalog(src, dst)
     for sub in ("cache", "chroma"):  # the saved lexical index (same catalog id), empty Chroma
         if (src / sub).is_dir():
             shutil.copytree(src / sub, dst / sub)

@@ -47,17 +47,23 @@ class ChunkSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    base_url: str | None = Field(None, description="OpenAI-compatible /v1 base URL; unset = extractive")
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible /v1 base URL; unset = extractive"
+    )
     api_key: str | None = Field(None, description="API key for the chat endpoint")
     model: str = Field("default", description="Chat model name")
     timeout: float = Field(60.0, gt=0, description="Seconds before a chat call is abandoned")
-    max_concurrency: int = Field(4, ge=1, description="Parallel per-report calls for list questions")
+    max_concurrency: int = Field(
+        4, ge=1, description="Parallel per-report calls for list questions"
+    )
     context_tokens: int = Field(6000, ge=500, description="Token budget of the context passages")
     temperature: float = Field(0.0, description="Sampling temperature")
 
 
 class APISettings(BaseModel):
-    api_keys: list[str] = Field(default_factory=list, description="Accepted Bearer keys; empty = open")
+    api_keys: list[str] = Field(
+        default_factory=list, description="Accepted Bearer keys; empty = open"
+    )
     max_question_chars: int = Field(2000, ge=1, description="Longest accepted question")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest accepted upload")
     rate_per_minute: int = Field(120, ge=1, description="Requests per minute per client")
@@ -68,7 +74,9 @@ class SlackSettings(BaseModel):
     bot_token: str | None = Field(None, description="xoxb- token")
     signing_secret: str | None = Field(None, description="Slack signing secret")
     app_token: str | None = Field(None, description="xapp- token for Socket Mode")
-    api_url: str | None = Field(None, description="Slack Web API base URL (tests point it at loopback)")
+    api_url: str | None = Field(
+        None, description="Slack Web API base URL (tests point it at loopback)"
+    )
 
 
 class Settings(BaseSettings):

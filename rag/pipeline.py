@@ -11,7 +11,7 @@ from pathlib import Path
 from rag.answer.engine import Answerer
 from rag.config import Settings
 from rag.index.store import Store
-from rag.ingest.pipeline import IngestReport, Ingestor, find_manifest
+from rag.ingest.pipeline import Ingestor, IngestReport, find_manifest
 from rag.models import Answer
 
 log = logging.getLogger(__name__)

@@ -89,7 +89,7 @@ def fact_answer(question: str, lang: str, findings: list[Finding]) -> Answer:
     for f in findings:
         i = book.cite(f)
         lines.append(f"- **{entity_name(f.doc)}**：“{f.quote}”[{i}]")
-    items = []
+    items: list[Item] = []
     for f in findings:
         name = entity_name(f.doc)
         cid = book.cite(f)

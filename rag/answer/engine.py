@@ -124,12 +124,14 @@ class Answerer:
 
     def _list(self, spec: QuestionSpec, cands, dense, terms) -> Answer:
         groups = []
+        judge_notes: list[str] = []
         if self.llm is not None:
             # One cheap call per candidate report, over its best few sentences.
             from rag.answer.llm import judge_reports
 
             shortlist = [(c, self._evidence(c, dense, spec, terms)[:5]) for c in cands]
             decided = judge_reports(self.llm, spec, shortlist)
+            judge_notes = list(getattr(decided, "notes", []))
             for c, _ in shortlist:
                 ev = decided.get((c.doc.doc_id, c.year))
                 if ev is not None:
@@ -140,10 +142,14 @@ class Answerer:
                 if evs:
                     groups.append([self._finding(c, evs[0])])
         if not groups:
-            return not_found(spec.text, "list", spec.lang,
-                             f"none of {len(cands)} candidate reports states it")
-        groups.sort(key=lambda g: g[0].doc.source)
-        return list_answer(spec.text, spec.lang, groups)
+            ans = not_found(spec.text, "list", spec.lang,
+                            f"none of {len(cands)} candidate reports states it")
+        else:
+            groups.sort(key=lambda g: g[0].doc.source)
+            ans = list_answer(spec.text, spec.lang, groups)
+        if self.llm is not None:
+            ans.notes += judge_notes
+        return ans
 
     def _best(self, spec, cands, dense, terms, ranking=None) -> list[tuple[Candidate, Evidence]]:
         n_chunks = sum(len(c.rows) for c in cands)

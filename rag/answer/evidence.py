@@ -17,7 +17,9 @@ from rag.ingest.clean import iter_sentences, split_clauses
 from rag.retrieve.glossary import DIRECTIONS
 from rag.retrieve.question import QuestionSpec
 
-_SOFT = {"规模", "总量", "水平", "情况", "数量", "总额", "数据", "指标", "幅度", "多少", "比例", "以上"}
+_SOFT = {
+    "规模", "总量", "水平", "情况", "数量", "总额", "数据", "指标", "幅度", "多少", "比例", "以上",
+}
 _VALUE = re.compile(
     r"^(?:了|达|为|至|到|约|近|超过|超|幅度超?|幅度|分别|同比|比上年|达到|实现)*\s*"
     r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|个百分点|万亿|亿|万|倍)?(以上)?"
@@ -191,7 +193,9 @@ def _score(cov: float, dir_ok: bool, num: bool, dense: float, spec: QuestionSpec
     return score + 0.2 * dense
 
 
-def _narrow(text: str, start: int, end: int, terms: list[Term], spec: QuestionSpec) -> tuple[int, int]:
+def _narrow(
+    text: str, start: int, end: int, terms: list[Term], spec: QuestionSpec
+) -> tuple[int, int]:
     """The shortest run of clauses of a sentence that keeps its match."""
     if end - start <= MAX_QUOTE:
         return start, end

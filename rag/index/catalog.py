@@ -263,8 +263,9 @@ class Catalog:
                 " tokens FROM chunks ORDER BY doc_id, ordinal"
             )
             for r in cur:
-                rows.append(ChunkRow(*r[:8], "", ""))
-                tokens.append(r[8].split())
+                cid, doc, ordinal, start, end, kind, lo, hi, toks = r
+                rows.append(ChunkRow(cid, doc, ordinal, start, end, kind, lo, hi, "", ""))
+                tokens.append(toks.split())
         return rows, tokens
 
     def pending_chunks(self, limit: int) -> list[ChunkRow]:

@@ -26,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.config import ChunkSettings
-from rag.errors import LoadError, ReportQAError
+from rag.errors import LoadError, ReportQAError, StoreError
 from rag.index.lexical import tokenize
 from rag.index.store import Store
 from rag.ingest.chunk import chunk_sections, doc_id_for
@@ -144,7 +144,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | None,
         embeddings,
         chunking: ChunkSettings,
         manifest: Path | None = None,
@@ -175,6 +175,12 @@ class Ingestor:
         tokens = [" ".join(tokenize(c.text)) for c in chunks]
         return ParsedReport(doc, doc_id, meta, sections, chunks, tokens)
 
+    @property
+    def _store(self) -> Store:
+        if self.store is None:
+            raise StoreError("this ingestor only parses (it was given no store)")
+        return self.store
+
     def _parse_all(self, paths: list[Path]):
         """(path, parsed or None, reason) for each path, in order; CPU-bound, so processes."""
         if self.workers <= 1 or len(paths) < 20:
@@ -204,7 +210,7 @@ class Ingestor:
         files = discover(paths)
         report.files = len(files)
         seen: set[str] = set()
-        catalog = self.store.catalog if self.store is not None else None
+        catalog = self._store.catalog if self.store is not None else None
         todo: list[Path] = []
         for path in files:
             source = path.name
@@ -238,7 +244,7 @@ class Ingestor:
                 report.added.append(source)
                 continue
             assert catalog is not None
-            with self.store.write_lock:
+            with self._store.write_lock:
                 twin = catalog.document(parsed.doc_id)
                 if twin is not None and twin.source != source:
                     # doc_id is the content hash: a second copy would collide with the first.
@@ -247,7 +253,7 @@ class Ingestor:
                     continue
                 old = catalog.document_by_source(source)
                 if old is not None:
-                    self.store.delete(old.doc_id)
+                    self._store.delete(old.doc_id)
                     report.replaced.append(source)
                 else:
                     report.added.append(source)
@@ -271,13 +277,13 @@ class Ingestor:
             report.embed_seconds = time.perf_counter() - t1
         if not dry_run and (report.added or report.replaced):
             # Build (and save) the lexical index now, so the first question is fast.
-            self.store.snapshot()
+            self._store.snapshot()
         report.seconds = time.perf_counter() - t0
         return report
 
     def embed_pending(self) -> int:
         """Embed every chunk not yet in Chroma; returns how many were written."""
-        catalog = self.store.catalog
+        catalog = self._store.catalog
         total = catalog.count_pending()
         if total == 0:
             return 0
@@ -314,9 +320,9 @@ class Ingestor:
         return done
 
     def _write(self, ids, vectors, metas, texts) -> None:
-        with self.store.write_lock:
+        with self._store.write_lock:
             # A report deleted while its chunks were being embedded must not reach Chroma.
-            alive = self.store.catalog.existing_chunk_ids(ids)
+            alive = self._store.catalog.existing_chunk_ids(ids)
             if len(alive) < len(ids):
                 keep = [i for i, cid in enumerate(ids) if cid in alive]
                 ids = [ids[i] for i in keep]
@@ -325,8 +331,8 @@ class Ingestor:
                 texts = [texts[i] for i in keep]
             if not ids:
                 return
-            self.store.vectors.upsert(ids, vectors, metas, texts)
-            self.store.catalog.mark_embedded(ids)
+            self._store.vectors.upsert(ids, vectors, metas, texts)
+            self._store.catalog.mark_embedded(ids)
 
 
 def _parse_one(ingestor: Ingestor, path: Path) -> tuple[ParsedReport | None, str | None]:

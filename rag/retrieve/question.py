@@ -18,7 +18,8 @@ from rag.retrieve.glossary import DIRECTIONS, translate
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县",
              "地区", "新区", "省", "市", "区", "县", "盟", "旗", "州")
 _LEVEL_WORDS = [
-    (re.compile(r"哪些?(?:个)?(?:区县|县区)|which (?:districts and counties|counties and districts)"),
+    (re.compile(r"哪些?(?:个)?(?:区县|县区)|"
+                r"which (?:districts and counties|counties and districts)"),
      ("district", "county")),
     (re.compile(r"哪些?(?:个)?区|which districts?|districts"), ("district",)),
     (re.compile(r"哪些?(?:个)?县|which count(?:y|ies)|counties"), ("county",)),
@@ -32,7 +33,8 @@ _PLAN = re.compile(r"计划|目标|预期|预计|力争|打算|将要|安排|部
                    re.I)
 _ACHIEVED = re.compile(r"实际|实现了|完成了|已经|achieved|actual", re.I)
 _NUMERIC = re.compile(r"多少|几[个项次天家所座条]|是多少|增速|增幅|比例|比重|率|how (?:many|much)|"
-                      r"what (?:was|is) the (?:rate|number|amount|value|share|growth)|rate|number of",
+                      r"what (?:was|is) the (?:rate|number|amount|value|share|growth)|"
+                      r"rate|number of",
                       re.I)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 _CONDITIONS = [
@@ -50,7 +52,8 @@ _RATE_WORDS = {"增速": "up", "增幅": "up", "增长率": "up", "增长速度"
                "下降幅度": "down", "降低幅度": "down"}
 _RELATIVE = {"去年": -1, "上年": -1, "上一年": -1, "last year": -1, "今年": 0, "this year": 0}
 _SCAFFOLD = set(
-    "哪些 哪个 哪几个 哪 些 多少 是 什么 如何 怎样 情况 分别 比较 对比 相比 数量 数 有 了 的 和 与 及 在"
+    "哪些 哪个 哪几个 哪 些 多少 是 什么 如何 怎样 情况 分别 比较 对比 相比 数量 数"
+    " 有 了 的 和 与 及 在"
     " 请 问 呢 吗 年 区 县 市 省 城市 地区 全区 全市 全县 报告 政府 工作 工作报告 实际 实现 已经"
     " 计划 目标 预期 预计 力争 安排 多 少 几 个 其 中 该 这些 那些 定在 定 设定 相比 如何 怎么样"
     " 达到 实际 分别 当年 全年 州".split()
@@ -226,10 +229,10 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
         for d, words in DIRECTIONS.items():
             for w in sorted(words, key=len, reverse=True):
                 # "增加值" is an indicator, not a direction.
-                pattern = re.escape(w) + r"(?![值率量])"
-                if len(w) >= 2 and re.search(pattern, rest):
+                word_re = re.escape(w) + r"(?![值率量])"
+                if len(w) >= 2 and re.search(word_re, rest):
                     direction = direction or d
-                    rest = re.sub(pattern, " ", rest)
+                    rest = re.sub(word_re, " ", rest)
         terms = [t for t in tokenize(rest) if t not in _SCAFFOLD and not t.isdigit()]
     # Drop terms contained in a longer term already present (生产 inside 生产总值).
     terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]

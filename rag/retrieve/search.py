@@ -49,7 +49,7 @@ def candidate_docs(spec: QuestionSpec, docs: list[DocRecord]) -> list[tuple[DocR
     pairs: list[tuple[DocRecord, int | None]] = []
     if kept:
         merged: dict[tuple[str, int | None], DocRecord] = {}
-        for ids, found, year in kept:
+        for _ids, found, year in kept:
             levels = {d.meta.level for d in found}
             if spec.kind != "list" and len(levels) > 1:
                 # "南京市" asks about the city's own report, not its districts'.

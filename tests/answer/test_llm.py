@@ -46,8 +46,11 @@ def doc(doc_id: str, district: str) -> DocRecord:
 
 def ev(doc_id: str, quote: str, coverage: float = 1.0, number: bool = True,
        direction: bool = True, value: tuple[float, str] | None = None) -> Evidence:
-    return Evidence(doc_id, 0, len(quote), quote, coverage, direction, number, 0.0, coverage,
-                    value)
+    found = Evidence(doc_id, 0, len(quote), quote, coverage, direction, number, 0.0, coverage,
+                     value)
+    if hasattr(found, "local_coverage"):  # the share of the topic in the figure's own clause
+        found.local_coverage = coverage
+    return found
 
 
 def citation(i: int, quote: str, region: str = "天津市和平区") -> Citation:
