@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 PARSER_VERSION = "3"
 SUPPORTED = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 MANIFEST_NAMES = ("manifest.tsv", "manifest.csv", "manifest.json")
+# A folder's own documentation is not a report (SOURCE.md beside the cities corpus).
+_FOLDER_DOCS = re.compile(r"^(README|SOURCE|LICENSE|LICENCE|CHANGELOG|NOTICE)(\.[a-z]+)?$", re.I)
 KIND_LABEL = {
     "review": "回顾",
     "review_multi": "五年回顾",
@@ -111,6 +114,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             found += [
                 f for f in sorted(p.rglob("*"))
                 if f.is_file() and f.suffix.lower() in SUPPORTED and f.name not in MANIFEST_NAMES
+                and not _FOLDER_DOCS.match(f.name)
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
             ]
         else:
