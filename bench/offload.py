@@ -183,10 +183,10 @@ def main(argv: list[str] | None = None) -> int:
                             "batch_size": embed.batch_size, "concurrency": embed.concurrency},
         "load_average_at_start": load_at_start,
         "pairs": pairs,
-        "endpoint_chunks_per_second_median": statistics.median(
-            p["endpoint"]["chunks_per_second"] for p in pairs),
-        "ingest_chunks_per_second_median": statistics.median(
-            p["ingest"]["chunks_per_second"] for p in pairs),
+        "endpoint_chunks_per_second_median": round(statistics.median(
+            p["endpoint"]["chunks_per_second"] for p in pairs), 3),
+        "ingest_chunks_per_second_median": round(statistics.median(
+            p["ingest"]["chunks_per_second"] for p in pairs), 3),
         "ratio_median": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "target_met": ratio >= TARGET_RATIO,

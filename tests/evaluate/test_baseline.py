@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import zlib
-from pathlib import Path
-
-from langchain_core.embeddings import Embeddings
+from support import REPORTS, BigramEmbeddings
 
 from rag.evaluate.baseline import NaiveRAG
 from rag.evaluate.scoring import citation_problem
 
-REPORTS = Path(__file__).resolve().parents[2] / "examples" / "reports"
 FILES = [REPORTS / "002_11fb4cd1e17529ea.txt", REPORTS / "004_c2261995aa5722eb.txt"]
-
-
-class BigramEmbeddings(Embeddings):
-    """Character bigrams hashed into 64 dimensions: deterministic, instant, good enough to
-    find a chunk that shares words with the question."""
-
-    def _vec(self, text: str) -> list[float]:
-        v = [0.0] * 64
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
 
 
 def texts(source: str) -> str | None:

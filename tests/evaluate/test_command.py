@@ -5,43 +5,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import threading
 import types
-import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from langchain_core.embeddings import Embeddings
+from support import REPORTS, ROOT, BigramEmbeddings
 
 from rag.config import get_settings
 from rag.evaluate.command import register
 from rag.evaluate.dataset import Question, load_questions
 from rag.models import Answer, Citation, Item
 
-ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "eval" / "dev.jsonl"
-CORPUS = ROOT / "examples" / "reports"
+CORPUS = REPORTS
 GATE = ROOT / "eval" / "thresholds.toml"
 QUESTIONS = {q.question: q for q in load_questions(DEV)}
-
-
-class BigramEmbeddings(Embeddings):
-    def _vec(self, text: str) -> list[float]:
-        v = [0.0] * 64
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
 
 
 def gold_answer(q: Question, text_of, wrong: bool = False) -> Answer:

@@ -3,46 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
-import zlib
-from pathlib import Path
 
-import httpx
-import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
+from support import REPORTS, BigramEmbeddings, free_port, subprocess_server
 
 from rag.config import get_settings
 from rag.pipeline import open_assistant
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "reports"
 CHROMA = shutil.which("chroma")
-
-
-class BigramEmbeddings(Embeddings):
-    """Character bigrams hashed into 64 dimensions: fast, deterministic."""
-
-    model_id = "bigram-test"
-
-    def _vec(self, text: str) -> list[float]:
-        v = np.zeros(64, dtype=np.float32)
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % 64] += 1.0
-        return (v / max(float(np.linalg.norm(v)), 1e-9)).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,32 +18,11 @@ def chroma_server(tmp_path):
     if CHROMA is None:
         pytest.skip("the chroma CLI is not installed")
     port = free_port()
-    log = open(tmp_path / "chroma.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [CHROMA, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp_path / "chroma.log").read_text(errors="replace")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "chroma run did not answer its heartbeat"
-            time.sleep(0.2)
+    cmd = [CHROMA, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+           "--port", str(port)]
+    with subprocess_server(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat",
+                           tmp_path / "chroma.log", timeout=60):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_ingest_and_ask_through_a_chroma_server(tmp_path, chroma_server, monkeypatch):
@@ -86,7 +33,7 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, chroma_server, monkeyp
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name in ("001_0308ac578581e688.txt", "004_c2261995aa5722eb.txt"):
-        shutil.copy(EXAMPLES / name, corpus / name)
+        shutil.copy(REPORTS / name, corpus / name)
 
     a = open_assistant(get_settings(), tmp_path / "store", embeddings=BigramEmbeddings())
     report = a.ingest([corpus])

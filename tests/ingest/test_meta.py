@@ -3,22 +3,11 @@
 from pathlib import Path
 
 import pytest
+from support import CITIES, line_blocks
+from support import REPORTS as EXAMPLES
 
 from rag.ingest.manifest import ManifestRow, load_manifest
 from rag.ingest.meta import extract_meta
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "reports"
-CITIES = Path("/work/shared/corpus/cities")
-
-
-def line_blocks(text: str) -> list[tuple[int, int]]:
-    """Body blocks as the spans of non-empty lines (what the loader would keep)."""
-    out, pos = [], 0
-    for line in text.splitlines(keepends=True):
-        if line.strip():
-            out.append((pos, pos + len(line.rstrip("\r\n"))))
-        pos += len(line)
-    return out
 
 
 def read_report(path: Path) -> tuple[str, list[tuple[int, int]]]:

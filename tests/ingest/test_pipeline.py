@@ -13,12 +13,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
+import support
 
 from rag.config import Settings
 from rag.embed.cache import CachedEmbeddings
@@ -26,31 +24,22 @@ from rag.errors import EmbeddingError
 from rag.ingest.pipeline import Ingestor
 from rag.pipeline import Assistant, open_assistant
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "reports"
+ROOT, EXAMPLES = support.ROOT, support.REPORTS
 DATA = Path(__file__).parent / "data"
 S000, S001, S003 = (
     "000_a8555e4fddf26ffc.txt", "001_0308ac578581e688.txt", "003_6c455b50551dc8b5.txt"
 )
 
 
-class BigramEmbeddings(Embeddings):
-    """Character bigrams hashed into ``dim`` dimensions; raises once ``fail_after`` texts
-    have been embedded; calls ``on_call`` before each batch."""
-
-    model_id = "bigram-test"
+class BigramEmbeddings(support.BigramEmbeddings):
+    """The shared bigram embedder (``dim`` dimensions) that counts what it embeds, raises once
+    ``fail_after`` texts have been embedded, and calls ``on_call`` before each batch."""
 
     def __init__(self, dim: int = 64, fail_after: int | None = None, on_call=None) -> None:
-        self.dim, self.fail_after, self.on_call = dim, fail_after, on_call
+        super().__init__(dim)
+        self.fail_after, self.on_call = fail_after, on_call
         self.calls = 0
         self.texts = 0
-
-    def _vec(self, text: str) -> list[float]:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for a, b in zip(text, text[1:], strict=False):
-            v[zlib.crc32((a + b).encode()) % self.dim] += 1.0
-        n = float(np.linalg.norm(v))
-        return (v / n if n else v).tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if self.on_call:
@@ -59,10 +48,7 @@ class BigramEmbeddings(Embeddings):
             raise EmbeddingError("simulated crash while embedding")
         self.calls += 1
         self.texts += len(texts)
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
+        return super().embed_documents(texts)
 
 
 @pytest.fixture

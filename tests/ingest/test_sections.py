@@ -3,22 +3,12 @@
 from pathlib import Path
 
 import pytest
+from support import CITIES, line_blocks
+from support import REPORTS as EXAMPLES
 
 from rag.ingest.meta import extract_meta
 from rag.ingest.sections import covered_year_for, tag_sections
 from rag.models import SECTION_KINDS
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "reports"
-CITIES = Path("/work/shared/corpus/cities")
-
-
-def line_blocks(text: str) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for line in text.splitlines(keepends=True):
-        if line.strip():
-            out.append((pos, pos + len(line.rstrip("\r\n"))))
-        pos += len(line)
-    return out
 
 
 def sections_of(path: Path):
