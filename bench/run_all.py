@@ -35,9 +35,13 @@ def steps(store: Path) -> list[tuple[str, str, list[str]]]:
         ("lexical_ready", "bench.lexical_ready", ["--store", str(store)]),
         ("lexical_profile", "bench.lexical_ready", ["--profile", str(store)]),
         ("query", "bench.query", ["--store", str(store), "--repeats", "2"]),
+        ("query_profile", "bench.query", ["--store", str(store), "--profile-only"]),
         ("reingest", "bench.reingest", ["--store", str(store)]),
+        ("reingest_profile", "bench.reingest", ["--store", str(store), "--profile"]),
         ("offload", "bench.offload", ["--chunks", "100", "--repeats", "2"]),
-        ("synthetic", "bench.synthetic", ["--store", str(store)]),
+        ("synthetic", "bench.synthetic", ["--store", str(store), "--extra-stores",
+                                          "/tmp/reportqa-bench/query/n500,"
+                                          "/tmp/reportqa-bench/query/n1500"]),
         ("load_api", "bench.load_api", ["--requests", "100"]),
     ]
 
@@ -62,7 +66,7 @@ HEADLINES: dict[str, list[tuple[str, str]]] = {
               ("retrieval p95 ms", "scaling.-1.retrieval.p95_ms"),
               ("fact p50 ms", "scaling.-1.fact.p50_ms"),
               ("list p50 ms", "scaling.-1.list.p50_ms"),
-              ("serving RSS MiB", "serving_memory.ru_maxrss_mib")],
+              ("serving peak MiB", "serving_memory.vmhwm_mib")],
     "reingest": [("unchanged s", "unchanged.wall_seconds"),
                  ("1% changed s", "changed.wall_seconds"),
                  ("budget s", "changed.budget_seconds"),
@@ -75,6 +79,9 @@ HEADLINES: dict[str, list[tuple[str, str]]] = {
                   ("measured at", "query.largest_reports"),
                   ("retrieval p50 ms", "query.largest.retrieval.p50_ms"),
                   ("30k retrieval p50 ms (extrap.)", "extrapolated.retrieval_p50_ms"),
+                  ("30k list p50 ms (extrap.)", "extrapolated.list_p50_ms"),
+                  ("30k serving MiB (extrap.)", "extrapolated.serving_peak_rss_mib"),
+                  ("30k cold-build MiB (extrap.)", "extrapolated.cold_build_peak_rss_mib"),
                   ("30k parse h (extrap.)", "extrapolated.parse_hours_2_workers")],
     "load_api": [("requests/s", "requests_per_second"), ("p50 ms", "latency_ms.p50"),
                  ("p95 ms", "latency_ms.p95"), ("errors", "errors")],
