@@ -13,6 +13,10 @@ from rag.config import get_settings
 from rag.errors import ReportQAError
 
 
+SECTION_NAMES = {"review": "回顾", "review_multi": "五年回顾", "plan": "工作安排",
+                 "targets": "预期目标", "annex": "附注", "other": "其他"}
+
+
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, default=None, help="store folder (default: settings)")
 
@@ -70,7 +74,8 @@ def cmd_ask(args) -> int:
         print()
         for c in answer.citations:
             covered = f"，涉及{c.covered_year}年" if c.covered_year else ""
-            print(f"[{c.id}] {c.region}，{c.report_year or '?'}年报告{covered}，{c.section}"
+            section = SECTION_NAMES.get(c.section, c.section)
+            print(f"[{c.id}] {c.region}，{c.report_year or '?'}年报告{covered}，{section}"
                   f" — {c.source}:{c.start}-{c.end}\n    “{c.quote}”")
     for note in answer.notes:
         print(f"({note})")
