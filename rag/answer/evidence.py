@@ -70,8 +70,9 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
     terms = []
     for t in spec.terms:
         low = t.lower()
-        parts = tuple(tokenize(low)) or (low,)
-        weight = max(idf(p) for p in parts)
+        # Its sub-words, so that "安全事故" is found in "安全生产…事故起数".
+        parts = tuple(p for p in tokenize(low) if p != low) or (low,)
+        weight = max(idf(p) for p in (*parts, low))
         if low in _SOFT:
             weight *= 0.3
         terms.append(Term(low, parts, weight))

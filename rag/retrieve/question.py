@@ -32,7 +32,8 @@ _COMPARE = re.compile(r"比较|对比|相比|比一比|compare|comparison|versus
 _PLAN = re.compile(r"计划|目标|预期|预计|力争|打算|将要|安排|部署|规划|plan|target|goal|expect|aim",
                    re.I)
 _ACHIEVED = re.compile(r"实际|实现了|完成了|已经|achieved|actual", re.I)
-_NUMERIC = re.compile(r"多少|几[个项次天家所座条]|是多少|增速|增幅|比例|比重|率|how (?:many|much)|"
+_NUMERIC = re.compile(r"多少|几[个项次天家所座条]|是多少|增速|增幅|比例|比重|率|规模|总量|"
+                      r"how (?:many|much)|"
                       r"what (?:was|is) the (?:rate|number|amount|value|share|growth)|"
                       r"rate|number of",
                       re.I)
