@@ -12,7 +12,6 @@ from pathlib import Path
 from rag.config import get_settings
 from rag.errors import ReportQAError
 
-
 SECTION_NAMES = {"review": "回顾", "review_multi": "五年回顾", "plan": "工作安排",
                  "targets": "预期目标", "annex": "附注", "other": "其他"}
 
