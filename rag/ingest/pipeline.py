@@ -191,15 +191,17 @@ class Ingestor:
             for path in paths:
                 yield (path, *_parse_one(self, path))
             return
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(
             max_workers=self.workers, initializer=_init_worker,
             initargs=(self.chunking, self.manifest),
         ) as pool:
-            for path, result in zip(paths, pool.map(_parse_in_worker, paths, chunksize=4),
-                                    strict=True):
-                yield (path, *result)
+            # Batches of a few files, taken as they finish: each report is written on its
+            # own, so none waits behind a slow one.
+            batches = [paths[i : i + 8] for i in range(0, len(paths), 8)]
+            for future in as_completed(pool.submit(_parse_batch, b) for b in batches):
+                yield from future.result()
 
     def run(
         self,
@@ -358,9 +360,9 @@ def _init_worker(chunking: ChunkSettings, manifest) -> None:
     _WORKER.manifest = manifest
 
 
-def _parse_in_worker(path: Path) -> tuple[ParsedReport | None, str | None]:
+def _parse_batch(paths: list[Path]) -> list[tuple[Path, ParsedReport | None, str | None]]:
     assert _WORKER is not None
-    return _parse_one(_WORKER, path)
+    return [(path, *_parse_one(_WORKER, path)) for path in paths]
 
 
 def _chroma_meta(chunk: Chunk, d) -> dict:
