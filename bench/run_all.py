@@ -38,7 +38,7 @@ def steps(store: Path) -> list[tuple[str, str, list[str]]]:
         ("query_profile", "bench.query", ["--store", str(store), "--profile-only"]),
         ("reingest", "bench.reingest", ["--store", str(store)]),
         ("reingest_profile", "bench.reingest", ["--store", str(store), "--profile"]),
-        ("offload", "bench.offload", ["--chunks", "100", "--repeats", "2"]),
+        ("offload", "bench.offload", ["--chunks", "200", "--repeats", "2"]),
         ("synthetic", "bench.synthetic", ["--store", str(store), "--extra-stores",
                                           "/tmp/reportqa-bench/query/n500,"
                                           "/tmp/reportqa-bench/query/n1500"]),

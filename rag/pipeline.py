@@ -75,9 +75,9 @@ def open_assistant(
     """Open the store at ``store_dir`` (default from settings) with the configured services."""
     store = Store(settings.store, store_dir)
     if embeddings is None:
-        from rag.embed import make_embeddings
+        from rag.embed import LazyEmbeddings
 
-        embeddings = make_embeddings(settings.embed, cache_dir=store.path / "cache")
+        embeddings = LazyEmbeddings(settings.embed, cache_dir=store.path / "cache")
     if llm is None and settings.llm.base_url:
         from rag.answer.llm import make_chat_model
 
