@@ -38,13 +38,21 @@ class Assistant:
         manifest = manifest or self.settings.manifest or find_manifest(paths)
         ingestor = Ingestor(
             self.store, self.embeddings, self.settings.chunk, manifest=manifest,
-            progress=progress, batch_size=max(8, self.settings.embed.batch_size),
+            progress=progress, batch_size=self._embed_batch(),
             workers=self.settings.chunk.workers,
         )
         return ingestor.run(paths, embed=embed, dry_run=dry_run)
 
+    def _embed_batch(self) -> int:
+        """Texts per embedding call: an endpoint gets enough for all its concurrent requests."""
+        e = self.settings.embed
+        if e.backend == "openai":
+            return e.batch_size * e.concurrency
+        return max(8, e.batch_size)
+
     def embed_pending(self, progress: bool = False) -> int:
-        ingestor = Ingestor(self.store, self.embeddings, self.settings.chunk, progress=progress)
+        ingestor = Ingestor(self.store, self.embeddings, self.settings.chunk, progress=progress,
+                            batch_size=self._embed_batch())
         return ingestor.embed_pending()
 
     def ask(self, question: str, debug: bool = False) -> Answer:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, ReportQAError
-from rag.evaluate.baseline import NaiveRAG, read_text
 from rag.evaluate.dataset import Question, load_questions
 from rag.evaluate.report import results_json, summary_markdown, write_reports
 from rag.evaluate.runner import Row, check_gate, load_thresholds, run_eval
@@ -115,6 +114,8 @@ def _evaluate(
     if args.baseline:
         embeddings = assistant.embeddings
         collection = "baseline-" + re.sub(r"[^A-Za-z0-9_-]", "", type(embeddings).__name__)[:40]
+        from rag.evaluate.baseline import NaiveRAG  # Chroma and LangChain: only when asked
+
         rag = NaiveRAG(embeddings, out / "baseline-store", collection=collection)
         _say("indexing the baseline (chunks already indexed are skipped)")
         rag.ingest(files, read=lambda p: texts(p.name))
@@ -186,6 +187,8 @@ def source_texts(assistant: Any, files: Sequence[Path]) -> Texts:
                 return text
         path = by_name.get(source)
         if path is not None and path.suffix.lower() in TEXT_SUFFIXES:
+            from rag.evaluate.baseline import read_text
+
             return read_text(path)
         return None
 

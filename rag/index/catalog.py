@@ -233,6 +233,10 @@ class Catalog:
         rows = self._query(f"SELECT {self._DOC_COLS} FROM docs WHERE doc_id=?", (doc_id,))
         return self._record(rows[0]) if rows else None
 
+    def content_hashes(self) -> dict[str, str]:
+        """Source name → stored content hash, for every report (one query)."""
+        return dict(self._query("SELECT source, content_hash FROM docs"))
+
     def text(self, doc_id: str) -> str | None:
         rows = self._query("SELECT text FROM docs WHERE doc_id=?", (doc_id,))
         return rows[0][0] if rows else None

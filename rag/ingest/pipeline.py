@@ -218,17 +218,16 @@ class Ingestor:
         seen: set[str] = set()
         catalog = self._store.catalog if self.store is not None else None
         todo: list[Path] = []
+        known = catalog.content_hashes() if catalog is not None and not dry_run else {}
         for path in files:
             source = path.name
             if source in seen:
                 report.skipped.append((str(path), f"duplicate file name {source!r} in this batch"))
                 continue
             seen.add(source)
-            if catalog is not None and not dry_run:
-                old = catalog.document_by_source(source)
+            if source in known:
                 try:
-                    unchanged = old is not None and old.content_hash == _version_hash(
-                        _file_hash(path))
+                    unchanged = known[source] == _version_hash(_file_hash(path))
                 except OSError as exc:
                     report.skipped.append((source, f"cannot read: {exc}"))
                     continue

@@ -144,6 +144,8 @@ class RegionMatcher:
         found: list[PlaceMention] = []
         taken = [False] * len(question)
         for key in self._zh_keys:
+            if key not in question:  # most names are absent: skip compiling a pattern
+                continue
             for m in re.finditer(re.escape(key), question):
                 if any(taken[m.start() : m.end()]):
                     continue
