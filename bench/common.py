@@ -80,3 +80,11 @@ def write_result(name: str, result: dict, module: str, argv: list[str] | None = 
 def dir_size_mb(path: Path) -> float:
     total = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
     return round(total / 1024 / 1024, 2)
+
+
+def backend_of(embeddings):
+    """The embedding backend behind the lazy and caching wrappers."""
+    while hasattr(embeddings, "inner"):
+        embeddings = embeddings.inner
+    return embeddings
+

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import CITIES, dir_size_mb, peak_rss_mb, write_result
+from bench.common import CITIES, backend_of, dir_size_mb, peak_rss_mb, write_result
 
 
 def pick_slice(corpus: Path, manifest: Path, n: int) -> tuple[list[Path], int]:
@@ -35,7 +35,7 @@ def pick_slice(corpus: Path, manifest: Path, n: int) -> tuple[list[Path], int]:
 
 def raw_embed_speed(embedder, texts: list[str], batch_size: int) -> dict:
     """Chunks/s of the backend alone on ``texts`` (no cache in front, no store behind)."""
-    inner = getattr(embedder, "inner", embedder)  # CachedEmbeddings wraps the backend
+    inner = backend_of(embedder)  # no cache in front
     t0 = time.perf_counter()
     for i in range(0, len(texts), batch_size):
         inner.embed_documents(texts[i : i + batch_size])
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             ceiling = raw_embed_speed(assistant.embeddings, texts, settings.embed.batch_size)
         model_id = getattr(assistant.embeddings, "model_id", None)
-        backend = type(getattr(assistant.embeddings, "inner", assistant.embeddings)).__name__
+        backend = type(backend_of(assistant.embeddings)).__name__
         assistant.close()
     finally:
         if tmp:

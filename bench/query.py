@@ -173,6 +173,7 @@ import json, os, resource, sys, time
 from pathlib import Path
 from rag.config import get_settings
 from rag.pipeline import open_assistant
+from bench.common import backend_of
 t0 = time.perf_counter()
 a = open_assistant(get_settings(), Path(sys.argv[1]))
 ans = a.ask(sys.argv[2])
@@ -183,7 +184,7 @@ print(json.dumps({"seconds": round(time.perf_counter() - t0, 2),
                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "vmrss_mib": round(st['VmRSS'] / 1024, 1),
                   "vmhwm_mib": round(st['VmHWM'] / 1024, 1), "found": ans.found,
-                  "embedder": type(getattr(a.embeddings, "inner", a.embeddings)).__name__}))
+                  "embedder": type(backend_of(a.embeddings)).__name__}))
 """
 
 
