@@ -8,11 +8,14 @@ Municipalities (北京/天津/上海/重庆) have ``province == city``.
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from rag.errors import ConfigError
 
@@ -75,7 +78,19 @@ def _jionlp_dictionary() -> Path:
     spec = importlib.util.find_spec("jionlp")
     if spec is None or spec.origin is None:
         raise ConfigError("jionlp is not installed; its gazetteer is needed to resolve regions")
-    return Path(spec.origin).parent / "dictionary" / "china_location.txt"
+    # The package ships it zipped and unzips it on its own first use; read either form.
+    folder = Path(spec.origin).parent / "dictionary"
+    text = folder / "china_location.txt"
+    return text if text.is_file() else folder / "china_location.zip"
+
+
+def _open_text(path: Path) -> IO[str]:
+    """A text file, or the one text file inside a zip archive of it."""
+    if path.suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        member = next(n for n in archive.namelist() if n.endswith(".txt"))
+        return io.TextIOWrapper(archive.open(member), encoding="utf-8")
+    return open(path, encoding="utf-8")
 
 
 def _county_level(name: str) -> str:
@@ -105,7 +120,7 @@ class Gazetteer:
     def _load(self, path: Path) -> None:
         province: str | None = None
         city: str | None = None
-        with open(path, encoding="utf-8") as f:
+        with _open_text(path) as f:
             for line in f:
                 if line.startswith("\t\t\t"):  # towns and villages
                     continue

@@ -81,3 +81,22 @@ def test_aliases(gaz):
 )
 def test_find_in_question(gaz, question, expected):
     assert [p.name for p in gaz.find_in_question(question)] == expected
+
+
+def test_the_gazetteer_reads_the_zipped_dictionary_of_a_fresh_install(tmp_path):
+    """jionlp ships china_location.zip and unzips it only on its own first use."""
+    import zipfile
+
+    from rag.ingest.regions import Gazetteer, _jionlp_dictionary
+
+    source = _jionlp_dictionary()
+    archive = tmp_path / "china_location.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        if source.suffix == ".zip":
+            with zipfile.ZipFile(source) as src:
+                z.writestr("china_location.txt", src.read(src.namelist()[0]))
+        else:
+            z.write(source, "china_location.txt")
+    g = Gazetteer(archive)
+    (place,) = g.resolve("迎泽区")
+    assert (place.province, place.city) == ("山西省", "太原市")
