@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 from support import REPORTS, BigramEmbeddings, free_port, subprocess_server
@@ -10,7 +12,8 @@ from support import REPORTS, BigramEmbeddings, free_port, subprocess_server
 from rag.config import get_settings
 from rag.pipeline import open_assistant
 
-CHROMA = shutil.which("chroma")
+# The CLI installed beside this interpreter (the venv's bin/ need not be on PATH).
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
 
 
 @pytest.fixture
