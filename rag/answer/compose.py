@@ -69,34 +69,42 @@ def not_found(question: str, kind: str, lang: str, reason: str, mode: str = "ext
                   notes=[reason])
 
 
+def _cite_group(book: CitationBook, findings: list[Finding]) -> tuple[str, str, Item]:
+    """One entity's quotes with their markers, and its item."""
+    ids = [book.cite(f) for f in findings]
+    name = entity_name(findings[0].doc)
+    quotes = "；".join(f"“{f.quote}”[{i}]" for f, i in zip(findings, ids, strict=True))
+    return name, quotes, Item(entity=name, citations=ids)
+
+
+def _answer(question: str, kind: str, lines: list[str], book: CitationBook,
+            items: list[Item]) -> Answer:
+    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
+                  kind=kind, citations=book.citations, items=items)
+
+
 def list_answer(question: str, lang: str, groups: list[list[Finding]]) -> Answer:
     book = CitationBook()
     lines = [LABEL[lang], "", "符合条件的地区：" if lang == "zh" else "Matching reports:"]
     items = []
     for findings in groups:
-        ids = [book.cite(f) for f in findings]
-        name = entity_name(findings[0].doc)
-        quotes = "；".join(f"“{f.quote}”[{i}]" for f, i in zip(findings, ids, strict=True))
+        name, quotes, item = _cite_group(book, findings)
         lines.append(f"- **{name}**：{quotes}")
-        items.append(Item(entity=name, citations=ids))
-    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
-                  kind="list", citations=book.citations, items=items)
+        items.append(item)
+    return _answer(question, "list", lines, book, items)
 
 
 def fact_answer(question: str, lang: str, findings: list[Finding]) -> Answer:
     book = CitationBook()
     lines = [LABEL[lang], ""]
-    for f in findings:
-        i = book.cite(f)
-        lines.append(f"- **{entity_name(f.doc)}**：“{f.quote}”[{i}]")
     items: list[Item] = []
     for f in findings:
-        name = entity_name(f.doc)
         cid = book.cite(f)
+        name = entity_name(f.doc)
+        lines.append(f"- **{name}**：“{f.quote}”[{cid}]")
         if not any(it.entity == name for it in items):
             items.append(Item(entity=name, citations=[cid]))
-    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
-                  kind="fact", citations=book.citations, items=items)
+    return _answer(question, "fact", lines, book, items)
 
 
 def compare_answer(question: str, lang: str, rows: list[list[Finding]]) -> Answer:
@@ -105,10 +113,7 @@ def compare_answer(question: str, lang: str, rows: list[list[Finding]]) -> Answe
     lines = [LABEL[lang], "", head, "|---|---|"]
     items = []
     for findings in rows:
-        ids = [book.cite(f) for f in findings]
-        name = entity_name(findings[0].doc)
-        cell = "；".join(f"“{f.quote}”[{i}]" for f, i in zip(findings, ids, strict=True))
-        lines.append(f"| {name} | {cell} |")
-        items.append(Item(entity=name, citations=ids))
-    return Answer(question=question, answer="\n".join(lines), found=True, mode="extractive",
-                  kind="compare", citations=book.citations, items=items)
+        name, quotes, item = _cite_group(book, findings)
+        lines.append(f"| {name} | {quotes} |")
+        items.append(item)
+    return _answer(question, "compare", lines, book, items)
