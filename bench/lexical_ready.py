@@ -44,10 +44,13 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def run_ingest(paths: list[Path], store: Path, *extra: str) -> tuple[float, dict]:
-    """Wall seconds of one ``reportqa ingest --no-embed --json`` process, and its report."""
-    cmd = [*reportqa(), "ingest", *map(str, paths), "--no-embed", "--json",
-           "--store", str(store), *extra]
+def run_ingest(
+    paths: list[Path], store: Path, *extra: str, embed: bool = False
+) -> tuple[float, dict]:
+    """Wall seconds of one ``reportqa ingest --json`` process (``--no-embed`` unless
+    ``embed``), and its report."""
+    cmd = [*reportqa(), "ingest", *map(str, paths), *([] if embed else ["--no-embed"]),
+           "--json", "--store", str(store), *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=bench_env())
     seconds = time.perf_counter() - t0
@@ -111,23 +114,18 @@ print(json.dumps(out))
 FIXES = {
     "lexical_build": "BM25Index.__init__ maps 26.6M token strings to term ids in a Python "
                      "generator (dict.setdefault per token) after Catalog.chunk_index has "
-                     "split every chunk's token string; together ~all of the build. Have the "
-                     "parse workers emit each chunk's terms as hashed ids and counts "
-                     "(a stable 32-bit hash, no shared vocabulary needed), store them as a "
-                     "blob per chunk, and build the matrix by concatenating arrays — or keep "
-                     "one sparse block per report so that a change re-indexes that report "
-                     "only instead of all 236k chunks",
+                     "split every chunk's token string; together ~all of the build (17 s "
+                     "quiet). Later changes update it per report (BM25Index.replace). To cut "
+                     "the fresh build: have the parse workers emit each chunk's terms as "
+                     "stable hashed ids, store them as a blob per chunk, and build the matrix "
+                     "by concatenating arrays",
     "first_answer": "a fresh `reportqa ask` spends its time importing torch and chromadb, "
-                    "loading the fast e5 weights (query embedding, although the store has "
-                    "no vectors), unpickling the 214 MB lexical index, and decoding every "
-                    "report's metadata JSON; skip the embedder when the store holds no "
-                    "vectors and load the lexical index as numpy arrays (np.load, mmap) "
-                    "rather than a pickle",
-    "parse_phase": "296 s for 3,004 reports with 2 workers under a load average of ~6 on "
-                   "2 cores: the parse is CPU-bound and scales with workers and cores "
-                   "(dry_run: ~0.1–0.8 CPU-s per report); the target needs either more "
-                   "cores or the lexical build and first answer made cheap (they are 99 s "
-                   "of the 412 s)",
+                    "unpickling the lexical index (~1.1 s) and decoding every report's "
+                    "metadata JSON; numpy arrays mapped from disk would load faster than a "
+                    "pickle",
+    "parse_phase": "CPU-bound in 2 worker processes: 51 s for 3,004 reports on a quiet "
+                   "machine, 296 s under a load average of ~6 on 2 cores (dry_run: "
+                   "~0.1–0.8 CPU-s per report); it scales with workers and free cores",
 }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rag.index.lexical import tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
-from rag.retrieve.glossary import DIRECTIONS
+from rag.retrieve.glossary import ABBREVIATIONS, DIRECTIONS
 from rag.retrieve.question import QuestionSpec
 
 _SOFT = {
@@ -36,9 +36,14 @@ class Term:
     text: str
     parts: tuple[str, ...]
     weight: float
+    short: tuple[str, ...] = ()  # abbreviations of the term ("固投" for 固定资产投资)
 
     def found_in(self, s: str) -> bool:
-        return self.text in s or (len(self.parts) > 1 and all(p in s for p in self.parts))
+        return (
+            self.text in s
+            or any(a in s for a in self.short)
+            or (len(self.parts) > 1 and all(p in s for p in self.parts))
+        )
 
 
 @dataclass
@@ -52,7 +57,8 @@ class Evidence:
     has_number: bool
     dense: float
     score: float
-    value: tuple[float, str, int] | None = None  # figure, unit, where its topic word stands
+    # figure, unit, where its topic word stands, where the figure ends
+    value: tuple[float, str, int, int] | None = None
     kind: str = "review"
     local_coverage: float = 0.0  # coverage of the clause that holds the figure
 
@@ -75,7 +81,7 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
         weight = max(idf(p) for p in (*parts, low))
         if low in _SOFT:
             weight *= 0.3
-        terms.append(Term(low, parts, weight))
+        terms.append(Term(low, parts, weight, ABBREVIATIONS.get(low, ())))
     return terms
 
 
@@ -98,6 +104,8 @@ def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
     ]
     for t in sorted(strong, key=lambda t: -t.weight):
         hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.text), s)]
+        for short in t.short if not hits else ():
+            hits += [(m.start(), m.end()) for m in re.finditer(re.escape(short), s)]
         if not hits and len(t.parts) > 1 and all(p in s for p in t.parts):
             hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.parts[-1]), s)]
         if hits:
@@ -107,8 +115,9 @@ def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
 
 def bound_value(
     s: str, terms: list[Term], direction: str | None
-) -> tuple[float, str, int] | None:
-    """The figure a sentence gives for the topic: "地区生产总值增长6%" → (6.0, "%").
+) -> tuple[float, str, int, int] | None:
+    """The figure a sentence gives for the topic: "地区生产总值增长6%" → (6.0, "%", 0, 11)
+    (with where the topic word starts and where the figure ends).
 
     With a direction, the number must follow a word of that direction, itself after the
     topic ("事故起数下降30.7%") or just before it ("新增就业2万人"). Without one, the first
@@ -127,14 +136,14 @@ def bound_value(
                     continue
                 m = _VALUE.match(w[i + len(word) :])
                 if m:
-                    return (*_value(m), start)
+                    return (*_value(m), start, end + i + len(word) + m.end())
             before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
             if any(word in before for word in words):
                 m = _NUM_ANY.search(w)
                 if m and m.start() <= 12 and not re.search(r"比重|占比", w[: m.start()]):
                     vm = _VALUE.match(w[m.start() :])
                     if vm:
-                        return (*_value(vm), start)
+                        return (*_value(vm), start, end + m.start() + vm.end())
         else:
             m = _NUM_ANY.search(w)
             if m and m.start() <= 12:
@@ -148,7 +157,7 @@ def bound_value(
                     v, unit = _value(vm)
                     if re.search(r"(超过|超|高于|逾|多于)$", lead):
                         v += 1e-6
-                    return v, unit, start
+                    return v, unit, start, end + m.start() + vm.end()
     return None
 
 
@@ -270,8 +279,10 @@ def score_sentences(
                 score -= 0.1
             local = 0.0
             if value is not None:
+                # The clause that states the figure: from the punctuation before its topic
+                # word to the figure ("水质优良率100%，打赢空气质量翻身仗" is not air).
                 head = max(sent.rfind(p, 0, value[2]) for p in "，,；;。") + 1
-                local = _coverage(sent[head : value[2] + 40], terms)
+                local = _coverage(sent[head : value[3]], terms)
             qs, qe = _narrow(text, s, e, terms, spec)
             out.append(
                 Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score, value, kind,

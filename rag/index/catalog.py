@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, doc_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_generation ON changes(generation);
 """
 
 
@@ -123,6 +125,12 @@ class Catalog:
                     "INSERT OR IGNORE INTO state(key, value) VALUES('catalog_id', ?)",
                     (uuid.uuid4().hex,),
                 )
+                # The change journal covers generations after this one (older catalogs
+                # had none): a derived index older than it is rebuilt, not updated.
+                self._db.execute(
+                    "INSERT OR IGNORE INTO state(key, value) VALUES('journal_from', "
+                    "COALESCE((SELECT value FROM state WHERE key='generation'), '0'))"
+                )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"catalog {path} is not a usable database: {exc}") from exc
         self._lock = threading.RLock()
@@ -161,6 +169,23 @@ class Catalog:
             "DO UPDATE SET value = CAST(value AS INTEGER) + 1",
             (key,),
         )
+
+    def _changed(self, db: sqlite3.Connection, doc_id: str) -> None:
+        """Bump the generation and journal the report it changed."""
+        self._bump(db)
+        db.execute(
+            "INSERT INTO changes(generation, doc_id) SELECT CAST(value AS INTEGER), ? "
+            "FROM state WHERE key='generation'",
+            (doc_id,),
+        )
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        """Reports added, replaced or deleted after ``generation``; None if not journaled."""
+        rows = self._query("SELECT value FROM state WHERE key='journal_from'")
+        if not rows or generation < int(rows[0][0]) or generation > self.generation():
+            return None
+        return {d for (d,) in self._query(
+            "SELECT DISTINCT doc_id FROM changes WHERE generation > ?", (generation,))}
 
     # -- documents
     def add_document(
@@ -204,13 +229,13 @@ class Catalog:
                     for c, t in zip(chunks, tokens, strict=True)
                 ],
             )
-            self._bump(db)
+            self._changed(db, doc_id)
 
     def delete_document(self, doc_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
-            self._bump(db)
+            self._changed(db, doc_id)
 
     def _record(self, row: tuple) -> DocRecord:
         doc_id, source, path, h, fmt, enc, meta, status, n, covered = row
@@ -258,18 +283,29 @@ class Catalog:
                 )
         return [ChunkRow(*r) for r in rows]
 
-    def chunk_index(self) -> tuple[list[ChunkRow], list[list[str]]]:
-        """Every chunk's position and tags (text left out: it stays on disk) and its tokens."""
+    def chunk_index(
+        self, doc_ids: Iterable[str] | None = None
+    ) -> tuple[list[ChunkRow], list[list[str]]]:
+        """Chunks' positions and tags (text left out: it stays on disk) and their tokens:
+        every chunk, or those of ``doc_ids``."""
+        cols = "chunk_id, doc_id, ordinal, start, end, kind, covered_from, covered_to, tokens"
+        queries: list[tuple[str, list[str]]]
+        if doc_ids is None:
+            queries = [(f"SELECT {cols} FROM chunks ORDER BY doc_id, ordinal", [])]
+        else:
+            ids = sorted(doc_ids)
+            queries = [
+                (f"SELECT {cols} FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})"
+                 " ORDER BY doc_id, ordinal", part)
+                for part in (ids[i : i + 500] for i in range(0, len(ids), 500))
+            ]
         rows, tokens = [], []
         with self._lock:
-            cur = self._db.execute(
-                "SELECT chunk_id, doc_id, ordinal, start, end, kind, covered_from, covered_to,"
-                " tokens FROM chunks ORDER BY doc_id, ordinal"
-            )
-            for r in cur:
-                cid, doc, ordinal, start, end, kind, lo, hi, toks = r
-                rows.append(ChunkRow(cid, doc, ordinal, start, end, kind, lo, hi, "", ""))
-                tokens.append(toks.split())
+            for sql, args in queries:
+                for r in self._db.execute(sql, args):
+                    cid, doc, ordinal, start, end, kind, lo, hi, toks = r
+                    rows.append(ChunkRow(cid, doc, ordinal, start, end, kind, lo, hi, "", ""))
+                    tokens.append(toks.split())
         return rows, tokens
 
     def pending_chunks(self, limit: int) -> list[ChunkRow]:

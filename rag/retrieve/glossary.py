@@ -120,6 +120,16 @@ GLOSSARY: dict[str, list[str]] = {
     "target": [],
 }
 
+# Short forms reports use for an indicator's full name: a sentence with the short form states
+# the same indicator ("预计全年GDP增长6%左右", "固投增长17%左右"). Lowercase, as matched.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "地区生产总值": ("gdp",),
+    "生产总值": ("gdp",),
+    "固定资产投资": ("固投",),
+    "社会消费品零售总额": ("社零", "社消零"),
+    "规模以上工业增加值": ("规上工业增加值",),
+}
+
 DIRECTIONS: dict[str, list[str]] = {
     "down": ["减少", "下降", "降低", "压减", "缩减", "回落", "双下降", "降幅", "减"],
     "up": ["增加", "增长", "提高", "提升", "上升", "新增", "增", "扩大", "新建"],

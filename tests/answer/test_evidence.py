@@ -2,7 +2,9 @@
 
 import pytest
 
-from rag.answer.evidence import Term, bound_value, meets
+from rag.answer.engine import accepts
+from rag.answer.evidence import Term, build_terms, bound_value, meets, score_sentences
+from rag.retrieve.question import Place, RegionMatcher, parse_question
 
 
 def terms(*words: str) -> list[Term]:
@@ -30,6 +32,7 @@ def test_bound_value(sentence, topic, direction, expected):
     else:
         assert got is not None and got[0] == pytest.approx(expected[0]) and got[1] == expected[1]
         assert sentence[got[2]:].startswith(tuple(topic))
+        assert sentence[: got[3]].endswith(f"{expected[0]:g}{expected[1]}")  # figure's end
 
 
 def test_above_counts_as_strictly_more():
@@ -39,3 +42,31 @@ def test_above_counts_as_strictly_more():
     assert meets((30.0, "%"), (">=", 30.0, "%"))
     assert not meets((7000.0, "亿"), (">=", 4.0, "%"))
     assert not meets(None, (">", 1.0, ""))
+
+
+def test_an_abbreviation_states_the_same_indicator():
+    gdp = [Term("生产总值", ("生产", "总值"), 2.0, ("gdp",))]
+    assert bound_value("预计全年gdp增长6%左右、增速保持全省前列", gdp, "up")[:2] == (6.0, "%")
+    investment = [Term("固定资产投资", ("固定资产", "投资"), 2.0, ("固投",))]
+    assert investment[0].found_in("预计规上工业增加值增长12%左右、固投增长17%左右")
+    assert bound_value("固投增长17%左右", investment, "up")[:2] == (17.0, "%")
+
+
+def evidence_for(question: str, text: str, idf: dict[str, float]):
+    spec = parse_question(question, RegionMatcher([Place("湖北省", "province")]))
+    terms = build_terms(spec, lambda tok: idf.get(tok, 1.0))
+    evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms)
+    return spec, {ev.quote[:6]: ev for ev in evs}
+
+
+def test_the_figure_must_sit_in_a_clause_about_the_topic():
+    text = ("深入打好污染防治攻坚战，国控断面水质优良率100%，打赢空气质量翻身仗。"
+            "全年空气质量优良天数比例达到86.3%。")
+    spec, evs = evidence_for(
+        "Which cities had good air quality on more than 80% of days in 2022?", text,
+        {"优良": 2.0, "天数": 1.5})  # 优良 rarest, as in a real store: the figure follows it
+    water = next(ev for q, ev in evs.items() if "水质" in ev.quote)
+    air = next(ev for q, ev in evs.items() if "86.3" in ev.quote)
+    assert water.value is not None and water.value[0] == 100.0  # a figure, but for water
+    assert not accepts(water, spec)
+    assert accepts(air, spec) and air.value[:2] == (86.3, "%")

@@ -166,3 +166,44 @@ def test_foreign_keys_are_on(cat):
             "INSERT INTO chunks(chunk_id, doc_id, ordinal, start, end, kind, text, tokens)"
             " VALUES ('x:1', 'nodoc', 0, 0, 1, 'other', 't', 't')"
         )
+
+
+def test_changed_since_names_every_report_changed_after_a_generation(cat):
+    add(cat, "d1", "a.txt")
+    g = cat.generation()
+    assert cat.changed_since(g) == set()
+    add(cat, "d2", "b.txt")
+    cat.delete_document("d1")
+    add(cat, "d3", "c.txt")
+    assert cat.changed_since(g) == {"d1", "d2", "d3"}
+    assert cat.changed_since(cat.generation() - 1) == {"d3"}
+    assert cat.changed_since(cat.generation() + 1) is None  # a generation it never had
+
+
+def test_a_catalog_from_before_the_journal_updates_nothing_older(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT);"
+        "INSERT INTO state VALUES ('catalog_id', 'old'), ('generation', '7');"
+    )
+    db.commit()
+    db.close()
+    cat = Catalog(path)
+    try:
+        assert cat.generation() == 7
+        assert cat.changed_since(6) is None  # changes before the journal are unknown
+        assert cat.changed_since(7) == set()
+        add(cat, "d1", "a.txt")
+        assert cat.changed_since(7) == {"d1"}
+    finally:
+        cat.close()
+
+
+def test_chunk_index_of_some_reports(cat):
+    add(cat, "d1", "a.txt", 2)
+    add(cat, "d2", "b.txt", 3)
+    rows, tokens = cat.chunk_index({"d2", "missing"})
+    assert [r.chunk_id for r in rows] == ["d2:00000", "d2:00001", "d2:00002"]
+    assert tokens[1] == ["第1", "句"] and rows[0].text == ""
+    assert len(cat.chunk_index()[0]) == 5

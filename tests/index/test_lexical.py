@@ -64,3 +64,28 @@ def test_shorter_chunks_score_higher_for_the_same_term_count():
     idx = BM25Index(["short", "long"], [["空气"], ["空气"] + ["其他"] * 50])
     hits = idx.search(["空气"], None, k=2)
     assert [h[0] for h in hits] == ["short", "long"]
+
+
+def test_replace_equals_a_fresh_build_and_leaves_the_old_index_alone():
+    old = index()
+    before = old.scores(tokenize("空气优良天数"))
+    new_texts = {"d:0": "空气优良天数320天，新建口袋公园8个。", "d:1": "海洋经济增加值增长9%。"}
+    keep = np.array([not cid.startswith("b:") for cid in TEXTS])
+    new = old.replace(keep, list(new_texts), [tokenize(t) for t in new_texts.values()])
+
+    texts = {k: v for k, v in TEXTS.items() if not k.startswith("b:")} | new_texts
+    fresh = BM25Index(list(texts), [tokenize(t) for t in texts.values()])
+    assert new.ids == fresh.ids == ["a:0", "a:1", "c:0", "d:0", "d:1"]
+    for q in ("空气优良天数", "海洋经济", "旅游总收入", "粮食总产量"):
+        np.testing.assert_allclose(new.scores(tokenize(q)), fresh.scores(tokenize(q)), rtol=1e-6)
+    assert new.search(tokenize("海洋经济"), None, 3)[0][0] == "d:1"
+    assert new.search(tokenize("粮食"), None, 3) == []  # b's chunks are gone
+    np.testing.assert_array_equal(old.scores(tokenize("空气优良天数")), before)
+    assert old.ids == list(TEXTS)
+
+
+def test_replace_can_empty_the_index_and_refill_it():
+    empty = index().replace(np.zeros(len(TEXTS), dtype=bool), [], [])
+    assert len(empty) == 0 and empty.search(tokenize("空气"), None, 5) == []
+    refilled = empty.replace(np.zeros(0, dtype=bool), ["x:0"], [tokenize("空气优良天数303天")])
+    assert [cid for cid, _ in refilled.search(tokenize("空气"), None, 5)] == ["x:0"]
