@@ -3,7 +3,7 @@
 import pytest
 
 from rag.answer.engine import accepts
-from rag.answer.evidence import Term, build_terms, bound_value, meets, score_sentences
+from rag.answer.evidence import Term, bound_value, build_terms, meets, score_sentences
 from rag.retrieve.question import Place, RegionMatcher, parse_question
 
 
