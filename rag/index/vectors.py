@@ -49,9 +49,11 @@ class VectorIndex:
     def collection(self):
         return self._col
 
-    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], texts: list[str]):
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
+        """Vectors and the metadata filters need. No text: the catalog holds it, and a copy
+        in Chroma (which indexes it for full-text search) made writes ~3x slower."""
         clean = [{k: v for k, v in m.items() if v is not None} for m in metadatas]
-        self._col.upsert(ids=ids, embeddings=vectors.tolist(), metadatas=clean, documents=texts)
+        self._col.upsert(ids=ids, embeddings=vectors.tolist(), metadatas=clean)
 
     def delete_doc(self, doc_id: str) -> None:
         self._col.delete(where={"doc_id": doc_id})
@@ -95,7 +97,8 @@ class VectorIndex:
         n = self._col.count()
         if n == 0:
             return []
-        res = self._col.query(
-            query_embeddings=[query.tolist()], n_results=min(k, n), where=where or None
+        res = self._col.query(  # ids and distances only: texts and metadata are not needed
+            query_embeddings=[query.tolist()], n_results=min(k, n), where=where or None,
+            include=["distances"],
         )
         return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]

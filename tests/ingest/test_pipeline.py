@@ -264,6 +264,23 @@ def test_the_embedding_cache_survives_losing_the_catalog(corpus, store_dir):
     a.close()
 
 
+def test_a_changed_report_computes_only_its_changed_chunks(corpus, store_dir):
+    inner = BigramEmbeddings()
+    a = assistant(store_dir, CachedEmbeddings(inner, store_dir / "cache" / "embeddings.sqlite"))
+    first = a.ingest([corpus])
+    assert first.texts_computed == inner.texts == first.chunks_embedded
+    path = corpus / S000
+    path.write_text(path.read_text(encoding="utf-8") + "\n全年新增城市绿地120公顷。\n", "utf-8")
+    report = a.ingest([corpus])
+    n_chunks = a.store.catalog.document_by_source(S000).n_chunks
+    # Every chunk of the new version is written to Chroma; only the changed text is computed.
+    assert report.replaced == [S000] and report.chunks_embedded == n_chunks > 5
+    assert 1 <= report.texts_computed == inner.texts - first.texts_computed <= 2
+    assert "computed, the rest cached" in report.summary()
+    assert_consistent(a)
+    a.close()
+
+
 def test_a_rebuilt_catalog_never_reads_the_old_catalogs_saved_lexical_index(
     corpus, store_dir, tmp_path
 ):
