@@ -267,7 +267,10 @@ def score_sentences(
             seen.add((s, e))
             sent = _norm(text[s:e])
             cov = _coverage(sent, terms)
-            if cov == 0 and spec.lang == "zh":
+            # A sentence with none of the topic's words is kept only for an English question
+            # (its translation may have missed the report's wording) and only where dense
+            # search ranked the chunk: elsewhere nothing would speak for it.
+            if cov == 0 and (spec.lang == "zh" or dense <= 0):
                 continue
             dir_ok = _direction_ok(sent, spec.direction)
             num = bool(_NUMBER.search(sent))

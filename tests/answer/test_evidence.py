@@ -70,3 +70,18 @@ def test_the_figure_must_sit_in_a_clause_about_the_topic():
     assert water.value is not None and water.value[0] == 100.0  # a figure, but for water
     assert not accepts(water, spec)
     assert accepts(air, spec) and air.value[:2] == (86.3, "%")
+
+
+def test_an_english_question_keeps_wordless_sentences_only_where_dense_search_ranked_them():
+    spec = parse_question("Which cities cut work-safety accidents in 2022?",
+                          RegionMatcher([Place("湖北省", "province")]))
+    terms = build_terms(spec, lambda tok: 1.0)
+    text = "全年安全生产事故起数下降12%。新建城市公园12个。"
+    cut = text.index("新")
+
+    def quotes(dense: float) -> list[str]:
+        spans = [(0, cut, 0.0, "review"), (cut, len(text), dense, "review")]
+        return [ev.quote for ev in score_sentences(text, "d", spans, spec, terms)]
+
+    assert quotes(0.0) == ["全年安全生产事故起数下降12%。"]
+    assert "新建城市公园12个。" in quotes(0.8)  # ranked by dense search: kept for the judge
