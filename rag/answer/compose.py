@@ -6,6 +6,7 @@ can be checked against its citation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.index.catalog import DocRecord
@@ -19,6 +20,7 @@ NOT_FOUND = {
     "zh": "报告中没有找到能回答这个问题的内容。",
     "en": "The reports do not say.",
 }
+UNSTATED = {"zh": "报告中没有找到相关内容", "en": "not stated in its report"}
 
 
 @dataclass
@@ -107,7 +109,11 @@ def fact_answer(question: str, lang: str, findings: list[Finding]) -> Answer:
     return _answer(question, "fact", lines, book, items)
 
 
-def compare_answer(question: str, lang: str, rows: list[list[Finding]]) -> Answer:
+def compare_answer(
+    question: str, lang: str, rows: list[list[Finding]], unstated: Sequence[DocRecord] = ()
+) -> Answer:
+    """A table: one row per compared report, and a row saying so for each compared region
+    whose report does not state it (no citation: nothing was found to cite)."""
     book = CitationBook()
     head = "| 地区 | 报告原文 |" if lang == "zh" else "| Region | Report text |"
     lines = [LABEL[lang], "", head, "|---|---|"]
@@ -116,4 +122,10 @@ def compare_answer(question: str, lang: str, rows: list[list[Finding]]) -> Answe
         name, quotes, item = _cite_group(book, findings)
         lines.append(f"| {name} | {quotes} |")
         items.append(item)
+    shown = {item.entity for item in items}
+    for doc in unstated:
+        name = entity_name(doc)
+        if name not in shown:
+            shown.add(name)
+            lines.append(f"| {name} | {UNSTATED[lang]} |")
     return _answer(question, "compare", lines, book, items)

@@ -17,6 +17,7 @@ import numpy as np
 from rag.answer.compose import (
     Finding,
     compare_answer,
+    entity_name,
     fact_answer,
     list_answer,
     not_found,
@@ -182,15 +183,20 @@ class Answerer:
         by_target: dict[tuple[str, int | None], list[Candidate]] = defaultdict(list)
         for c in cands:
             by_target[(c.doc.doc_id, c.year)].append(c)
-        rows = []
+        rows, unstated = [], []
         for group in by_target.values():
             scored = self._best(spec, group, dense, terms)
             if scored:
                 c, ev = scored[0]
                 rows.append([self._finding(c, ev)])
+            else:
+                unstated.append(group[0])
         if not rows:
             return not_found(spec.text, "compare", spec.lang, "no compared report states it")
-        return compare_answer(spec.text, spec.lang, rows)
+        ans = compare_answer(spec.text, spec.lang, rows, [c.doc for c in unstated])
+        ans.notes += [f"{entity_name(c.doc)} ({c.year}): its report does not state it"
+                      for c in unstated]
+        return ans
 
     # -- helpers
     def _query_vector(self, question: str, cands: list[Candidate]) -> np.ndarray | None:

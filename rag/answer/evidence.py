@@ -217,13 +217,11 @@ def _narrow(
             if e - s > MAX_QUOTE and j > i:
                 break
             piece = _norm(text[s:e])
-            cov = _coverage(piece, terms)
-            key = (
-                round(cov, 3),
-                _direction_ok(piece, spec.direction),
-                bool(_NUMBER.search(piece)) or not spec.numeric,
-                -(e - s),
-            )
+            # Scored as sentences are: a clause with the topic's words but not the change asked
+            # ("安全生产集中活动日") loses to one that states it ("事故起数…实现双下降").
+            score = _score(_coverage(piece, terms), _direction_ok(piece, spec.direction),
+                           bool(_NUMBER.search(piece)), 0.0, spec)
+            key = (round(score, 3), -(e - s))
             if best_key is None or key > best_key:
                 best, best_key = (s, e), key
     # Keep a list of figures whole ("下降22%、33%"), and end on a word, not a comma.

@@ -102,6 +102,14 @@ def test_compare_has_one_row_per_report(assistant):
         assert fact in out["answer"]
 
 
+def test_compare_says_which_region_does_not_state_it(assistant):
+    out = ask(assistant, "比较和平区和陵城区2022年的空气质量")
+    assert out["found"] and sources(out) == {"002_11fb4cd1e17529ea.txt"}
+    assert "| 山东省德州市陵城区 | 报告中没有找到相关内容 |" in out["answer"]
+    assert [item["entity"] for item in out["items"]] == ["天津市和平区"]  # cited rows only
+    assert any("陵城区" in note for note in out["notes"])
+
+
 def test_english_answer_is_labelled_in_english(assistant):
     out = ask(assistant, "Which districts reported zero work-safety accidents in 2022?")
     assert sources(out) == {"004_c2261995aa5722eb.txt"}

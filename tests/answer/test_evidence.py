@@ -85,3 +85,14 @@ def test_an_english_question_keeps_wordless_sentences_only_where_dense_search_ra
 
     assert quotes(0.0) == ["全年安全生产事故起数下降12%。"]
     assert "新建城市公园12个。" in quotes(0.8)  # ranked by dense search: kept for the judge
+
+
+def test_the_quote_is_the_clause_that_states_the_change_asked():
+    text = ("坚决贯彻落实国务院“15项硬措施”,将5月5日确定为安全生产集中活动日,"
+            "扎实开展“一查三改月循环”活动和自建房安全整治等专项行动,深入开展专家查隐患,"
+            "强化执法严管重罚,严格落实晨会制度,事故起数和死亡人数实现双下降。")
+    spec = parse_question("哪些区2022年减少了安全生产事故？", RegionMatcher([]))
+    terms = build_terms(spec, lambda tok: 1.0)
+    (ev,) = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms)
+    assert ev.quote == "事故起数和死亡人数实现双下降。"
+    assert text[ev.start : ev.end] == ev.quote
