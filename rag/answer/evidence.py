@@ -28,6 +28,11 @@ _NUM_ANY = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)")
 _STOP_WINDOW = re.compile(r"[。；;！？]")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
 MAX_QUOTE = 90
+# Words between a topic and its figure that make the figure span several years
+# ("年均增长7.9%", "比2016年增长30.3%", "累计下降"): not the figure of one year.
+_MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d年")
+MULTI_YEAR_QUESTION = re.compile(r"年均|平均|累计|五年|两年|三年|average|cumulative|five.year",
+                                 re.I)
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
 
@@ -114,7 +119,7 @@ def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
 
 
 def bound_value(
-    s: str, terms: list[Term], direction: str | None
+    s: str, terms: list[Term], direction: str | None, multi_year: bool = False
 ) -> tuple[float, str, int, int] | None:
     """The figure a sentence gives for the topic: "地区生产总值增长6%" → (6.0, "%", 0, 11)
     (with where the topic word starts and where the figure ends).
@@ -122,7 +127,8 @@ def bound_value(
     With a direction, the number must follow a word of that direction, itself after the
     topic ("事故起数下降30.7%") or just before it ("新增就业2万人"). Without one, the first
     figure after the topic that is not a change ("增长2%" is not a total). A figure stated
-    as "超30%" or "30%以上" counts as just above 30.
+    as "超30%" or "30%以上" counts as just above 30. Unless ``multi_year``, a figure over
+    several years ("年均增长7.9%", "比2016年增长30.3%") is not taken for one year's.
     """
     words = sorted((w for w in DIRECTIONS[direction] if len(w) >= 2), key=len, reverse=True) \
         if direction else []
@@ -134,6 +140,8 @@ def bound_value(
                 i = w.find(word)
                 if i < 0:
                     continue
+                if not multi_year and _MULTI_YEAR.search(w[:i]):
+                    break
                 m = _VALUE.match(w[i + len(word) :])
                 if m:
                     return (*_value(m), start, end + i + len(word) + m.end())
@@ -149,6 +157,8 @@ def bound_value(
             if m and m.start() <= 12:
                 lead = w[: m.start()]
                 if re.search(r"比重|占比", lead):
+                    continue
+                if not multi_year and _MULTI_YEAR.search(lead):
                     continue
                 if any(c in lead for c in changes) and not re.search(r"[到至]$", lead):
                     continue  # "增长2%" is a change, not the level asked; "提升到85%" is
@@ -258,6 +268,7 @@ def score_sentences(
     """Every sentence of the spans (start, end, dense score, section kind), best first."""
     out: list[Evidence] = []
     seen: set[tuple[int, int]] = set()
+    multi_year = bool(MULTI_YEAR_QUESTION.search(spec.text))
     for cs, ce, dense, kind in spans:
         for s, e in iter_sentences(text, cs, ce):
             if (s, e) in seen:
@@ -272,7 +283,8 @@ def score_sentences(
                 continue
             dir_ok = _direction_ok(sent, spec.direction)
             num = bool(_NUMBER.search(sent))
-            value = bound_value(sent, terms, spec.direction) if spec.numeric else None
+            value = (bound_value(sent, terms, spec.direction, multi_year)
+                     if spec.numeric else None)
             score = _score(cov, dir_ok, num, dense, spec)
             if spec.numeric:
                 score += 0.2 if value is not None else 0.0

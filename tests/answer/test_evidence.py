@@ -96,3 +96,15 @@ def test_the_quote_is_the_clause_that_states_the_change_asked():
     (ev,) = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms)
     assert ev.quote == "事故起数和死亡人数实现双下降。"
     assert text[ev.start : ev.end] == ev.quote
+
+
+@pytest.mark.parametrize("sentence", [
+    "预计地区生产总值年均增长 7.9%",
+    "预计2021年地区生产总值比2016年增长30.3%",
+    "地区生产总值两年平均增长4.9%",
+])
+def test_a_figure_over_several_years_is_not_one_years(sentence):
+    gdp = terms("地区生产总值")
+    assert bound_value(sentence, gdp, "up") is None
+    assert bound_value(sentence, gdp, "up", multi_year=True) is not None
+    assert bound_value("地区生产总值3.07万亿元、增长6.7%，两年平均增长4.9%", gdp, "up")[0] == 6.7
