@@ -118,8 +118,12 @@ def compare_answer(
     head = "| 地区 | 报告原文 |" if lang == "zh" else "| Region | Report text |"
     lines = [LABEL[lang], "", head, "|---|---|"]
     items = []
+    names = [entity_name(findings[0].doc) for findings in rows]
     for findings in rows:
         name, quotes, item = _cite_group(book, findings)
+        year = findings[0].year
+        if names.count(name) > 1 and year is not None:  # one region in several years
+            name += f"（{year}年）" if lang == "zh" else f" ({year})"
         lines.append(f"| {name} | {quotes} |")
         items.append(item)
     shown = {item.entity for item in items}

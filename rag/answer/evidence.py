@@ -91,14 +91,14 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
 
 
 def _window(s: str, start: int, size: int = 40) -> str:
-    """Text after a term: up to a sentence stop, and across at most one comma."""
+    """Text after a term: up to a sentence stop, and across at most two commas."""
     w = s[start : start + size]
     stop = _STOP_WINDOW.search(w)
     if stop:
         w = w[: stop.start()]
     commas = [i for i, ch in enumerate(w) if ch in "，,"]
-    if len(commas) >= 2:
-        w = w[: commas[1]]
+    if len(commas) >= 3:
+        w = w[: commas[2]]
     return w
 
 
@@ -116,6 +116,20 @@ def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
         if hits:
             return hits
     return []
+
+
+# What may stand between commas on the way from an indicator to its change: "4550亿元，
+# 同比分别增长10%", "24653亿元，按可比价计算，增长4.6%", "高于全省1个百分点，按增长7%以上安排".
+_LINK = re.compile(
+    r"(?:同比|比上年|较上年|分别|预计|约|按(?:可比价格?|不变价格?|可比口径)?(?:计算)?)*"
+)
+
+
+def _same_indicator(lead: str) -> bool:
+    """Whether the words between a topic and its change still speak of that topic: after a
+    comma only a link may stand, not another indicator ("增速不低于全省平均水平，全社会固定资产
+    投资增长7%")."""
+    return all(_LINK.fullmatch(part.strip()) for part in re.split(r"[，,]", lead)[1:])
 
 
 def bound_value(
@@ -140,8 +154,11 @@ def bound_value(
                 i = w.find(word)
                 if i < 0:
                     continue
-                if not multi_year and _MULTI_YEAR.search(w[:i]):
+                lead = w[:i]
+                if not multi_year and _MULTI_YEAR.search(lead):
                     break
+                if re.search(r"比重|占比", lead) or not _same_indicator(lead):
+                    continue
                 m = _VALUE.match(w[i + len(word) :])
                 if m:
                     return (*_value(m), start, end + i + len(word) + m.end())
@@ -188,6 +205,8 @@ def meets(value: tuple | None, condition: tuple[str, float, str] | None) -> bool
     v, vunit = value[0], value[1]
     if unit == "%" and vunit != "%":
         return False
+    if op == "~":  # "5%左右", "around 5%": within a quarter point, or 5% of larger values
+        return abs(v - ref) <= max(0.25, 0.05 * abs(ref)) + 1e-6
     return {">": v > ref, ">=": v >= ref - 1e-9, "<": v < ref}[op]
 
 

@@ -47,6 +47,9 @@ _CONDITIONS = [
                 re.I), ">="),
     (re.compile(r"(?:低于|少于|小于|不到|不足|below|less than|under|lower than)\s*"
                 r"(\d+(?:\.\d+)?)\s*(?:%|％|percent)?", re.I), "<"),
+    (re.compile(r"(?:around|about|approximately|roughly|约)\s*(\d+(?:\.\d+)?)\s*"
+                r"(?:%|％|percent)?", re.I), "~"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％)?\s*左右"), "~"),
 ]
 _COUNTED_PLACES = re.compile(r"[两二三四五六七八九十]+个?(?:城市|市|区|县|地|州)")
 _RATE_WORDS = {"增速": "up", "增幅": "up", "增长率": "up", "增长速度": "up", "降幅": "down",
@@ -57,7 +60,7 @@ _SCAFFOLD = set(
     " 有 了 的 和 与 及 在"
     " 请 问 呢 吗 年 区 县 市 省 城市 地区 全区 全市 全县 报告 政府 工作 工作报告 实际 实现 已经"
     " 计划 目标 预期 预计 力争 安排 多 少 几 个 其 中 该 这些 那些 定在 定 设定 相比 如何 怎么样"
-    " 达到 实际 分别 当年 全年 州".split()
+    " 达到 实际 分别 当年 全年 州 省份 区县 县区 地市 城市（州） 各省 各市".split()
 )
 
 
@@ -192,6 +195,10 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
         after = [y for pos, y in years if 0 <= pos - m.end <= 2]
         if after:
             m.year = after[0]
+    if set(spec.years) - {m.year for m in spec.mentions}:
+        # A year no place claims ("武汉市2021年和2022年"): every place is asked every year.
+        for m in spec.mentions:
+            m.year = None
     low = q.lower()
     for word, rel in _RELATIVE.items():
         if word in low and not spec.years:

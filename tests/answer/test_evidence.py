@@ -108,3 +108,30 @@ def test_a_figure_over_several_years_is_not_one_years(sentence):
     assert bound_value(sentence, gdp, "up") is None
     assert bound_value(sentence, gdp, "up", multi_year=True) is not None
     assert bound_value("地区生产总值3.07万亿元、增长6.7%，两年平均增长4.9%", gdp, "up")[0] == 6.7
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("地区生产总值增速不低于全省平均水平，全社会固定资产投资增长7%", None),
+    ("数字经济核心产业增加值占地区生产总值比重提高至14%以上", None),
+    ("地区生产总值增速高于全省1个百分点，按增长7%以上安排", 7.0),
+    ("地区生产总值2.4万亿元，同比增长5.2%", 5.2),
+])
+def test_a_change_belongs_to_its_own_indicator(sentence, expected):
+    got = bound_value(sentence, terms("地区生产总值"), "up")
+    assert (got and got[0]) == (expected and pytest.approx(expected, abs=1e-5))
+
+
+def test_about_a_figure_means_within_a_quarter_point():
+    assert meets((5.0, "%"), ("~", 5.0, "%")) and meets((5.2, "%"), ("~", 5.0, "%"))
+    assert not meets((6.0, "%"), ("~", 5.0, "%")) and not meets((4.5, "%"), ("~", 5.0, "%"))
+    assert meets((310.0, "天"), ("~", 300.0, ""))  # 5% of a larger figure
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("全市实现地区生产总值24653亿元，按可比价计算，增长4.6%；", 4.6),
+    ("预计全年实现地区生产总值9500亿元左右，按不变价格计算增长4%左右", 4.0),
+    ("实现地区生产总值4550亿元、一般公共预算收入297亿元，同比分别增长10%和12.4%", 10.0),
+])
+def test_a_change_reached_through_links(sentence, expected):
+    got = bound_value(sentence, terms("地区生产总值"), "up")
+    assert got is not None and got[0] == pytest.approx(expected)

@@ -52,6 +52,16 @@ def test_years_attach_to_their_places(matcher):
     assert {m.place.name: m.year for m in spec.mentions} == {"历城区": 2023, "和平区": 2022}
 
 
+def test_a_year_no_place_claims_applies_to_every_place(matcher):
+    spec = parse_question("比较和平区2021年和2022年的地区生产总值增速", matcher)
+    assert spec.years == [2021, 2022] and [m.year for m in spec.mentions] == [None]
+
+
+def test_the_level_word_is_not_a_topic(matcher):
+    spec = parse_question("哪些省份把2024年地区生产总值增长目标定在5%左右？", matcher)
+    assert spec.terms == ["生产总值"]
+
+
 @pytest.mark.parametrize(
     "question, direction, terms_in, terms_out",
     [
@@ -81,6 +91,8 @@ def test_topic_and_direction(matcher, question, direction, terms_in, terms_out):
          (">", 15.0, "%")),
         ("哪些城市的失业率低于5%？", ("<", 5.0, "%")),
         ("哪些区在2023年减少了安全生产事故？", None),
+        ("哪些省份把2024年地区生产总值增长目标定在5%左右？", ("~", 5.0, "%")),
+        ("Which provinces planned GDP growth of around 5% for 2024?", ("~", 5.0, "%")),
     ],
 )
 def test_numeric_conditions(matcher, question, condition):
