@@ -226,6 +226,13 @@ class Answerer:
 
 def accepts(ev: Evidence, spec: QuestionSpec, min_coverage: float = LIST_MIN_COVERAGE) -> bool:
     """The extractive decision: does this sentence state what the question asks?"""
+    if spec.mention:
+        # "提到了新能源汽车": the quote names the topic as asked, not 新能源 alone.
+        phrase = "".join(spec.terms).lower()
+        need = [phrase] if phrase and phrase in spec.text.lower() else spec.terms
+        quote = ev.quote.lower()
+        if not all(t.lower() in quote for t in need):
+            return False
     if (spec.condition is not None and ev.bound and meets(ev.value, spec.condition)
             and ev.local_coverage >= 0.5):
         # The figure is bound to the topic's rarest word: the rest of the wording may vary

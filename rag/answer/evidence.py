@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rag.index.lexical import tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
-from rag.retrieve.glossary import ABBREVIATIONS, DIRECTIONS
+from rag.retrieve.glossary import DIRECTIONS, other_forms
 from rag.retrieve.question import QuestionSpec
 
 _SOFT = {
@@ -33,6 +33,7 @@ MAX_QUOTE = 90
 _MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d年")
 MULTI_YEAR_QUESTION = re.compile(r"年均|平均|累计|五年|两年|三年|average|cumulative|five.year",
                                  re.I)
+_LEVEL_AFTER_CHANGE = re.compile(r"(?:总量|总额|规模)(?:达到?|为|突破|超过?)?\s*(?=\d)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
 
@@ -41,7 +42,8 @@ class Term:
     text: str
     parts: tuple[str, ...]
     weight: float
-    short: tuple[str, ...] = ()  # abbreviations of the term ("固投" for 固定资产投资)
+    # other ways of writing it: "固投" for 固定资产投资, 地区生产总值 for "gdp"
+    short: tuple[str, ...] = ()
 
     def found_in(self, s: str) -> bool:
         return (
@@ -86,7 +88,7 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
         weight = max(idf(p) for p in (*parts, low))
         if low in _SOFT:
             weight *= 0.3
-        terms.append(Term(low, parts, weight, ABBREVIATIONS.get(low, ())))
+        terms.append(Term(low, parts, weight, other_forms(low)))
     return terms
 
 
@@ -178,7 +180,14 @@ def bound_value(
                 if not multi_year and _MULTI_YEAR.search(lead):
                     continue
                 if any(c in lead for c in changes) and not re.search(r"[到至]$", lead):
-                    continue  # "增长2%" is a change, not the level asked; "提升到85%" is
+                    # "增长2%" is a change, not the level asked ("提升到85%" is); the level
+                    # may follow it: "增长4.6%，总量1.74万亿元".
+                    rest = w[m.end() :]
+                    later = _LEVEL_AFTER_CHANGE.search(rest)
+                    vm = _VALUE.match(rest[later.end() :]) if later else None
+                    if later and vm:
+                        return (*_value(vm), start, end + m.end() + later.end() + vm.end())
+                    continue
                 vm = _VALUE.match(w[m.start() :])
                 if vm:
                     v, unit = _value(vm)

@@ -104,6 +104,19 @@ GLOSSARY: dict[str, list[str]] = {
     "added value": ["增加值"],
     "services": ["服务业"],
     "digital economy": ["数字经济"],
+    "low-altitude economy": ["低空经济"],
+    "low altitude economy": ["低空经济"],
+    "new energy vehicles": ["新能源汽车"],
+    "new-energy vehicles": ["新能源汽车"],
+    "electric vehicles": ["新能源汽车"],
+    "artificial intelligence": ["人工智能"],
+    "new quality productive forces": ["新质生产力"],
+    "hydrogen energy": ["氢能"],
+    "integrated circuits": ["集成电路"],
+    "semiconductors": ["集成电路"],
+    "biomedicine": ["生物医药"],
+    "commercial spaceflight": ["商业航天"],
+    "data elements": ["数据要素"],
     "patents": ["专利"],
     "land": ["土地"],
     "cultivated land": ["耕地"],
@@ -129,6 +142,17 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "社会消费品零售总额": ("社零", "社消零"),
     "规模以上工业增加值": ("规上工业增加值",),
 }
+
+
+
+def other_forms(term: str) -> tuple[str, ...]:
+    """The other ways reports write a term: its abbreviations, or the full names of an
+    abbreviation ("gdp" → 地区生产总值, 生产总值)."""
+    low = term.lower()
+    forms = list(ABBREVIATIONS.get(low, ()))
+    forms += [full for full, shorts in ABBREVIATIONS.items() if low in shorts]
+    return tuple(dict.fromkeys(f for f in forms if f != low))
+
 
 DIRECTIONS: dict[str, list[str]] = {
     "down": ["减少", "下降", "降低", "压减", "缩减", "回落", "双下降", "降幅", "减"],

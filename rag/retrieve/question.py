@@ -26,8 +26,9 @@ _LEVEL_WORDS = [
     (re.compile(r"哪些?(?:个)?(?:城市|市|地市)|which cit(?:y|ies)|cities"), ("city",)),
     (re.compile(r"哪些?(?:个)?省|which provinces?|provinces"), ("province",)),
 ]
-_LIST = re.compile(r"哪些|哪几个|哪几|有几个.*(?:区|县|市|城市)|which (?:districts|cities|counties|"
-                   r"provinces|regions|reports)|list (?:the|all)|what (?:districts|cities)", re.I)
+_LIST = re.compile(r"哪些|哪几个|哪几|有几个.*(?:区|县|市|城市)|"
+                   r"(?:which|what) (?:[\w-]+ ){0,2}(?:districts|cities|counties|provinces|"
+                   r"regions|reports)|list (?:the|all)", re.I)
 _COMPARE = re.compile(r"比较|对比|相比|比一比|compare|comparison|versus|\bvs\.?\b|差别|差异", re.I)
 _PLAN = re.compile(r"计划|目标|预期|预计|力争|打算|将要|安排|部署|规划|plan|target|goal|expect|aim",
                    re.I)
@@ -51,6 +52,8 @@ _CONDITIONS = [
                 r"(?:%|％|percent)?", re.I), "~"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％)?\s*左右"), "~"),
 ]
+_MENTION = re.compile(r"提到|提及|提出|谈到|谈及|\bmention(?:s|ed)?\b|\brefer(?:s|red)? to\b",
+                      re.I)
 _COUNTED_PLACES = re.compile(r"[两二三四五六七八九十]+个?(?:城市|市|区|县|地|州)")
 _RATE_WORDS = {"增速": "up", "增幅": "up", "增长率": "up", "增长速度": "up", "降幅": "down",
                "下降幅度": "down", "降低幅度": "down"}
@@ -60,7 +63,8 @@ _SCAFFOLD = set(
     " 有 了 的 和 与 及 在"
     " 请 问 呢 吗 年 区 县 市 省 城市 地区 全区 全市 全县 报告 政府 工作 工作报告 实际 实现 已经"
     " 计划 目标 预期 预计 力争 安排 多 少 几 个 其 中 该 这些 那些 定在 定 设定 相比 如何 怎么样"
-    " 达到 实际 分别 当年 全年 州 省份 区县 县区 地市 城市（州） 各省 各市".split()
+    " 达到 实际 分别 当年 全年 州 省份 区县 县区 地市 城市（州） 各省 各市"
+    " 提到 提及 提出 谈到 谈及".split()
 )
 
 
@@ -87,6 +91,8 @@ class QuestionSpec:
     years: list[int] = field(default_factory=list)
     relative_year: int | None = None  # -1 "last year" of each report, 0 "this year"
     wants_plan: bool = False
+    # "哪些城市2024年提到了低空经济": the year is the report's, and any section counts.
+    mention: bool = False
     numeric: bool = False
     target_levels: tuple[str, ...] = ()
     terms: list[str] = field(default_factory=list)  # object terms, matched in sentences
@@ -207,6 +213,7 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
     if spec.relative_year == 0:
         spec.wants_plan = True
     spec.numeric = bool(_NUMERIC.search(q))
+    spec.mention = bool(_MENTION.search(q)) and bool(spec.years) and not spec.wants_plan
     for pattern, levels in _LEVEL_WORDS:
         if kind == "list" and pattern.search(low):
             spec.target_levels = levels

@@ -13,6 +13,7 @@ import numpy as np
 from rag.index.catalog import ChunkRow, DocRecord
 from rag.index.lexical import BM25Index, tokenize
 from rag.index.vectors import VectorIndex
+from rag.retrieve.glossary import other_forms
 from rag.retrieve.question import Place, QuestionSpec
 
 REVIEW_KINDS = ("review",)
@@ -63,6 +64,10 @@ def candidate_docs(spec: QuestionSpec, docs: list[DocRecord]) -> list[tuple[DocR
         pairs = [(d, y) for d in docs for y in default_years]
     if spec.target_levels:
         pairs = [(d, y) for d, y in pairs if d.meta.level in spec.target_levels]
+    if spec.mention:
+        # What a report of the year asked says, in any section: its review and its plans.
+        of_year = {d.doc_id: d for d, y in pairs if y is not None and d.meta.report_year == y}
+        pairs = [(d, None) for d in of_year.values()]
     return pairs
 
 
@@ -119,7 +124,8 @@ def candidates(
 def query_tokens(spec: QuestionSpec) -> list[str]:
     toks: list[str] = []
     for t in spec.terms:
-        toks += tokenize(t) or [t]
+        for form in (t, *other_forms(t)):
+            toks += tokenize(form) or [form]
     return list(dict.fromkeys(toks))
 
 

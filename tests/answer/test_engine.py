@@ -110,6 +110,18 @@ def test_compare_says_which_region_does_not_state_it(assistant):
     assert any("陵城区" in note for note in out["notes"])
 
 
+@pytest.mark.parametrize("phrase", ["营商环境", "人大代表建议"])
+def test_a_mention_question_reads_every_section_of_that_years_reports(assistant, phrase):
+    out = ask(assistant, f"2023年哪些区提到了{phrase}？")
+    expected = {
+        d.source for d in assistant.documents()
+        if d.meta.report_year == 2023
+        and phrase in (REPORTS / d.source).read_text(encoding="utf-8")
+    }
+    assert len(expected) == 2 and sources(out) == expected
+    assert all(phrase in c["quote"] for c in out["citations"])
+
+
 def test_english_answer_is_labelled_in_english(assistant):
     out = ask(assistant, "Which districts reported zero work-safety accidents in 2022?")
     assert sources(out) == {"004_c2261995aa5722eb.txt"}

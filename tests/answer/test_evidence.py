@@ -135,3 +135,10 @@ def test_about_a_figure_means_within_a_quarter_point():
 def test_a_change_reached_through_links(sentence, expected):
     got = bound_value(sentence, terms("地区生产总值"), "up")
     assert got is not None and got[0] == pytest.approx(expected)
+
+
+def test_the_level_may_follow_the_change():
+    gdp = terms("地区生产总值")
+    got = bound_value("全市地区生产总值增长4.6%，总量1.74万亿元、继续保持全国前十", gdp, None)
+    assert got is not None and got[:2] == (1.74, "万亿")
+    assert bound_value("地区生产总值增长4.6%，居全省第一", gdp, None) is None

@@ -115,3 +115,14 @@ def test_english_place_needs_known_pinyin(matcher):
     spec = parse_question("What was Yancheng's PM2.5 in 2022?", matcher)
     assert [m.place.name for m in spec.mentions] == ["盐城市"]
     assert parse_question("What about Springfield in 2022?", matcher).mentions == []
+
+
+def test_mention_questions_ask_the_reports_of_that_year(matcher):
+    spec = parse_question("2024年江苏省哪些城市提出发展低空经济？", matcher)
+    assert spec.mention and spec.kind == "list" and "提出" not in spec.terms
+    assert "低空" in "".join(spec.terms)
+    en = parse_question("Which Jiangsu cities mentioned the low-altitude economy in 2024?", matcher)
+    assert en.mention and en.kind == "list" and en.target_levels == ("city",)
+    assert en.terms == ["低空经济"]
+    plan = parse_question("江苏省哪些城市提出2024年地区生产总值增长目标？", matcher)
+    assert plan.wants_plan and not plan.mention  # a plan question keeps the covered year
