@@ -33,6 +33,8 @@ MAX_QUOTE = 90
 _MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d年")
 MULTI_YEAR_QUESTION = re.compile(r"年均|平均|累计|五年|两年|三年|average|cumulative|five.year",
                                  re.I)
+_ONE_YEAR = re.compile(r"(?:19|20)\d\d年(?![—\-至到])|去年|上年|全年|当年")
+_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _LEVEL_AFTER_CHANGE = re.compile(r"(?:总量|总额|规模)(?:达到?|为|突破|超过?)?\s*(?=\d)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
@@ -165,6 +167,8 @@ def bound_value(
                 if m:
                     return (*_value(m), start, end + i + len(word) + m.end())
             before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
+            if not multi_year and _MULTI_YEAR.search(before):
+                continue  # "累计实现城镇新增就业22.2万人": five years, not one
             if any(word in before for word in words):
                 m = _NUM_ANY.search(w)
                 if m and m.start() <= 12 and not re.search(r"比重|占比", w[: m.start()]):
@@ -214,6 +218,10 @@ def meets(value: tuple | None, condition: tuple[str, float, str] | None) -> bool
     v, vunit = value[0], value[1]
     if unit == "%" and vunit != "%":
         return False
+    if unit in _SCALE or vunit in _SCALE:  # "超过10万人" against "38.1万人" or "105000人"
+        if vunit == "%":
+            return False
+        v, ref = v * _SCALE.get(vunit, 1), ref * _SCALE.get(unit, 1)
     if op == "~":  # "5%左右", "around 5%": within a quarter point, or 5% of larger values
         return abs(v - ref) <= max(0.25, 0.05 * abs(ref)) + 1e-6
     return {">": v > ref, ">=": v >= ref - 1e-9, "<": v < ref}[op]
@@ -313,6 +321,12 @@ def score_sentences(
             num = bool(_NUMBER.search(sent))
             value = (bound_value(sent, terms, spec.direction, multi_year)
                      if spec.numeric else None)
+            if (value is not None and kind == "review_multi" and spec.direction is not None
+                    and not multi_year and not _ONE_YEAR.search(sent)):
+                # A change in a five-year review is the five years' ("新增城镇就业31.6万人")
+                # unless the sentence names one year; a level reached ("达6696.4亿元") is
+                # the last year's.
+                value = None
             score = _score(cov, dir_ok, num, dense, spec)
             if spec.numeric:
                 score += 0.2 if value is not None else 0.0

@@ -39,18 +39,20 @@ _NUMERIC = re.compile(r"多少|几[个项次天家所座条]|是多少|增速|�
                       r"rate|number of",
                       re.I)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
+# What may follow a condition's number: a percent, or a magnitude and a counter ("10万人").
+_UNIT = (r"\s*(?:%|％|percent|个百分点|(?:万亿|亿|万|千)?\s*(?:人次|人|个|家|天|所|项|件|辆|吨|"
+         r"元|平方米|亩|公里|场|次)?)")
+_NUM = r"(\d+(?:\.\d+)?)"
 _CONDITIONS = [
     (re.compile(r"(?:超过|高于|大于|多于|超|above|more than|over|exceeding|greater than)\s*"
-                r"(\d+(?:\.\d+)?)\s*(?:%|％|percent)?", re.I), ">"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％)?\s*(?:及以上|或以上|以上|or (?:more|above|higher))",
-                re.I), ">="),
-    (re.compile(r"(?:达到|不低于|不少于|至少|at least|no less than)\s*(\d+(?:\.\d+)?)\s*(?:%|％)?",
-                re.I), ">="),
+                + _NUM + _UNIT, re.I), ">"),
+    (re.compile(_NUM + _UNIT + r"\s*(?:及以上|或以上|以上|or (?:more|above|higher))", re.I), ">="),
+    (re.compile(r"(?:达到|不低于|不少于|至少|at least|no less than)\s*" + _NUM + _UNIT, re.I),
+     ">="),
     (re.compile(r"(?:低于|少于|小于|不到|不足|below|less than|under|lower than)\s*"
-                r"(\d+(?:\.\d+)?)\s*(?:%|％|percent)?", re.I), "<"),
-    (re.compile(r"(?:around|about|approximately|roughly|约)\s*(\d+(?:\.\d+)?)\s*"
-                r"(?:%|％|percent)?", re.I), "~"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％)?\s*左右"), "~"),
+                + _NUM + _UNIT, re.I), "<"),
+    (re.compile(r"(?:around|about|approximately|roughly|约)\s*" + _NUM + _UNIT, re.I), "~"),
+    (re.compile(_NUM + _UNIT + r"\s*左右"), "~"),
 ]
 _MENTION = re.compile(r"提到|提及|提出|谈到|谈及|\bmention(?:s|ed)?\b|\brefer(?:s|red)? to\b",
                       re.I)
@@ -228,7 +230,8 @@ def parse_question(question: str, matcher: RegionMatcher) -> QuestionSpec:
     for pattern, op in _CONDITIONS:
         cm = pattern.search(rest)
         if cm:
-            unit = "%" if re.search(r"%|％|percent", cm.group(0)) else ""
+            unit = ("%" if re.search(r"%|％|percent", cm.group(0)) else
+                    next((m for m in ("万亿", "亿", "万", "千") if m in cm.group(0)), ""))
             spec.condition = (op, float(cm.group(1)), unit)
             rest = rest[: cm.start()] + " " + rest[cm.end() :]
             spec.numeric = True

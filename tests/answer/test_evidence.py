@@ -142,3 +142,27 @@ def test_the_level_may_follow_the_change():
     got = bound_value("全市地区生产总值增长4.6%，总量1.74万亿元、继续保持全国前十", gdp, None)
     assert got is not None and got[:2] == (1.74, "万亿")
     assert bound_value("地区生产总值增长4.6%，居全省第一", gdp, None) is None
+
+
+def test_conditions_with_magnitudes_compare_absolute_figures():
+    assert meets((38.1, "万"), (">", 10.0, "万")) and not meets((9.5, "万"), (">", 10.0, "万"))
+    assert meets((2.4, "万亿"), (">", 1.0, "万亿"))
+    assert not meets((2329.2, "亿"), (">", 1.0, "万亿"))
+    assert not meets((12.0, "%"), (">", 10.0, "万"))
+    jobs = terms("就业")
+    assert bound_value("新增城镇就业17.8万人", jobs, "up")[:2] == (17.8, "万")
+    assert bound_value("累计实现城镇新增就业22.2万人", jobs, "up") is None
+
+
+def test_a_change_in_a_five_year_review_is_not_one_years():
+    spec = parse_question("2021年山东省哪些城市的城镇新增就业超过10万人？",
+                          RegionMatcher([Place("山东省", "province")]))
+    terms_ = build_terms(spec, lambda tok: 1.0)
+
+    def value(sentence: str, kind: str):
+        (ev,) = score_sentences(sentence, "d", [(0, len(sentence), 0.0, kind)], spec, terms_)
+        return ev.value and ev.value[:2]
+
+    assert value("新增城镇就业31.6万人。", "review") == (31.6, "万")
+    assert value("新增城镇就业31.6万人。", "review_multi") is None
+    assert value("2021年新增城镇就业10.9万人。", "review_multi") == (10.9, "万")
