@@ -15,10 +15,33 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _cells(line: str) -> list[str] | None:
+    line = line.strip()
+    if len(line) < 2 or not (line.startswith("|") and line.endswith("|")):
+        return None
+    return [c.strip() for c in line[1:-1].split("|")]
+
+
+def tables_to_lists(markdown: str) -> str:
+    """Markdown tables (which Slack does not draw) as one bullet per row: "- **a**：b；c"."""
+    out, in_table = [], False
+    for line in markdown.split("\n"):
+        cells = _cells(line)
+        if cells is None:
+            in_table = False
+            out.append(line)
+        elif not in_table:
+            in_table = True  # the header row: the bullets say what each cell is
+        elif not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
+            out.append(f"- **{cells[0]}**：" + "；".join(cells[1:]))
+    return "\n".join(out)
+
+
 def to_mrkdwn(markdown: str) -> str:
-    """Convert the answer's Markdown to Slack mrkdwn: bold, italics, links, lists, headings."""
+    """Convert the answer's Markdown to Slack mrkdwn: bold, italics, links, lists, headings,
+    tables as lists."""
     bold = "\x01"  # stands for mrkdwn's "*" until single-star italics are converted
-    text = escape(markdown)
+    text = escape(tables_to_lists(markdown))
     text = re.sub(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?m)^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", bold + r"\1" + bold, text)
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__",

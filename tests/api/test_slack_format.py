@@ -17,6 +17,17 @@ def test_markdown_to_mrkdwn():
     )
 
 
+def test_a_compare_table_becomes_one_bullet_per_row():
+    md = ("（摘录式回答）\n\n| 地区 | 报告原文 |\n|---|---|\n"
+          "| 天津市和平区 | “空气质量优良天数273天”[1] |\n"
+          "| 山东省德州市陵城区 | 报告中没有找到相关内容 |\n\n"
+          "a | b")
+    assert to_mrkdwn(md) == (
+        "（摘录式回答）\n\n• *天津市和平区*：“空气质量优良天数273天”[1]\n"
+        "• *山东省德州市陵城区*：报告中没有找到相关内容\n\na | b"
+    )
+
+
 def test_citation_line_and_truncation():
     line = citation_line(cite(3, "长" * 500))
     assert line.startswith("[3] 天津市和平区 · 2023年报告 · 涉及2022年 · “")
