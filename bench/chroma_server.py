@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, dir_size_mb, peak_rss_mb, write_result
+from bench.common import RESULTS, dir_size_mb, peak_rss_mb, stop_process, write_result
 from bench.lexical_ready import copy_catalog
 
 STORE = Path("/tmp/rqa-bench/full")
@@ -147,12 +147,7 @@ def chroma_server(cli: str, folder: Path, log_path: Path,
             time.sleep(0.2)
         yield proc, port, cmd
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def tail(path: Path, chars: int = 2000) -> str:

@@ -77,6 +77,16 @@ def write_result(name: str, result: dict, module: str, argv: list[str] | None = 
     return out
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server started by a benchmark; kill it if it does not exit in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def dir_size_mb(path: Path) -> float:
     total = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
     return round(total / 1024 / 1024, 2)

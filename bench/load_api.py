@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import ROOT, write_result
+from bench.common import ROOT, stop_process, write_result
 
 DEV = ROOT / "eval" / "dev.jsonl"
 SAMPLE = ROOT / "examples" / "reports"
@@ -146,11 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_load(base, qs, min(len(qs), args.clients), args.clients))  # warm-up
             result = asyncio.run(run_load(base, qs, args.requests, args.clients))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
             log.close()
     result.update({"store": str(args.store) if args.store else "examples/reports (built)",
                    "store_build_seconds": build_seconds, "server_ready_seconds": ready_seconds,
