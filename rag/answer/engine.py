@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections import defaultdict
@@ -26,6 +27,7 @@ from rag.answer.evidence import Evidence, build_terms, meets, score_sentences
 from rag.errors import QuestionError
 from rag.index.catalog import ChunkRow, DocRecord
 from rag.index.store import Store
+from rag.ingest.clean import iter_sentences
 from rag.models import Answer
 from rag.retrieve.question import Place, QuestionSpec, RegionMatcher, parse_question
 from rag.retrieve.search import Candidate, candidates, hybrid_rank
@@ -33,6 +35,10 @@ from rag.retrieve.search import Candidate, candidates, hybrid_rank
 log = logging.getLogger(__name__)
 
 LIST_MIN_COVERAGE = 0.75
+# Topic words of a question about a plan's targets as a whole ("主要预期目标是什么").
+_OVERVIEW = {"主要", "发展", "经济", "社会", "经济社会", "主要指标", "指标", "任务", "主要任务"}
+MAX_TARGETS = 10
+_TARGETS = re.compile(r"(?:主要|发展)?预期目标(?:是|为|建议为)?[:：]|主要目标(?:是|为)?[:：]")
 FACT_MIN_COVERAGE = 0.5
 READ_ALL_LIMIT = 600  # candidate chunks read in full for a fact; above, the top-ranked
 TOP_CHUNKS = 40
@@ -90,7 +96,11 @@ class Answerer:
         idf = _idf_lookup(lex)
         terms = build_terms(spec, idf)
         notes = self._coverage_notes(cands)
-        if not terms:
+        if spec.wants_plan and all(t in _OVERVIEW for t in spec.terms):
+            # "迎泽区2018年的主要预期目标是什么？": the targets as the report states them.
+            ans = self._targets(spec, cands) or not_found(
+                question, kind, spec.lang, "no candidate report has a targets section")
+        elif not terms:
             ans = not_found(question, kind, spec.lang, "no topic words were recognised")
         elif kind == "list":
             ans = self._list(spec, cands, dense, terms)
@@ -197,6 +207,29 @@ class Answerer:
         ans.notes += [f"{entity_name(c.doc)} ({c.year}): its report does not state it"
                       for c in unstated]
         return ans
+
+    def _targets(self, spec: QuestionSpec, cands) -> Answer | None:
+        """Each candidate report's statement of its main targets, quoted whole: the sentence
+        of its targets section that names them, else a plan sentence that says 预期目标."""
+        findings = []
+        for c in cands:
+            text = self.store.catalog.text(c.doc.doc_id) or ""
+            rows = [r for r in c.rows if r.kind == "targets"]
+            spans = [sp for r in rows for sp in iter_sentences(text, r.start, r.end)]
+            found = next((sp for sp in spans if "目标" in text[sp[0] : sp[1]]), None)
+            if found is None:
+                rows = [r for r in c.rows if r.kind == "plan"]
+                found = next((sp for r in rows for sp in iter_sentences(text, r.start, r.end)
+                              if _TARGETS.search(text[sp[0] : sp[1]])), None)
+            if found is None:
+                continue
+            s, e = found
+            row = next(r for r in rows if r.start <= s < r.end)
+            year = c.year if c.year is not None else row.covered_from
+            findings.append(Finding(c.doc, year, "targets", text[s:e], s, e))
+        if not findings:
+            return None
+        return fact_answer(spec.text, spec.lang, findings[:MAX_TARGETS])
 
     # -- helpers
     def _query_vector(self, question: str, cands: list[Candidate]) -> np.ndarray | None:

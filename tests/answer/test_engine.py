@@ -122,6 +122,20 @@ def test_a_mention_question_reads_every_section_of_that_years_reports(assistant,
     assert all(phrase in c["quote"] for c in out["citations"])
 
 
+@pytest.mark.parametrize("question", ["迎泽区2018年的主要预期目标是什么？",
+                                      "What were Yingze District's main targets for 2018?"])
+def test_a_question_about_the_targets_quotes_the_targets_sentence_whole(assistant, question):
+    out = ask(assistant, question)
+    (c,) = out["citations"]
+    assert c["source"] == "003_6c455b50551dc8b5.txt" and c["section"] == "targets"
+    assert "主要预期目标是" in c["quote"] and "地区生产总值增长8%左右" in c["quote"]
+
+
+def test_no_targets_section_is_said_plainly(assistant):
+    out = ask(assistant, "陵城区2023年的主要预期目标是什么？")
+    assert not out["found"] and out["citations"] == []
+
+
 def test_english_answer_is_labelled_in_english(assistant):
     out = ask(assistant, "Which districts reported zero work-safety accidents in 2022?")
     assert sources(out) == {"004_c2261995aa5722eb.txt"}
