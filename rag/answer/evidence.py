@@ -34,6 +34,7 @@ _MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d
 MULTI_YEAR_QUESTION = re.compile(r"年均|平均|累计|五年|两年|三年|average|cumulative|five.year",
                                  re.I)
 _ONE_YEAR = re.compile(r"(?:19|20)\d\d年(?![—\-至到])|去年|上年|全年|当年")
+_ACTION_AFTER = re.compile(r".{0,3}?(?:行动|工程|计划|方案|专项|攻坚战?)")
 _SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _LEVEL_AFTER_CHANGE = re.compile(r"(?:总量|总额|规模)(?:达到?|为|突破|超过?)?\s*(?=\d)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
@@ -235,9 +236,15 @@ def _coverage(s: str, terms: list[Term]) -> float:
 
 
 def _direction_ok(s: str, direction: str | None) -> bool:
+    """Whether the sentence moves the way asked; a direction word naming an action
+    ("空气质量改善六大行动", "减塑行动") is not a result."""
     if direction is None:
         return True
-    return any(w in s for w in DIRECTIONS[direction])
+    return any(
+        not _ACTION_AFTER.match(s, m.end())
+        for w in DIRECTIONS[direction]
+        for m in re.finditer(re.escape(w), s)
+    )
 
 
 def _score(cov: float, dir_ok: bool, num: bool, dense: float, spec: QuestionSpec) -> float:

@@ -166,3 +166,12 @@ def test_a_change_in_a_five_year_review_is_not_one_years():
     assert value("新增城镇就业31.6万人。", "review") == (31.6, "万")
     assert value("新增城镇就业31.6万人。", "review_multi") is None
     assert value("2021年新增城镇就业10.9万人。", "review_multi") == (10.9, "万")
+
+
+def test_a_direction_word_naming_an_action_is_not_a_result():
+    from rag.answer.evidence import _direction_ok
+
+    assert not _direction_ok("开展“三源整治”和秋冬季空气质量改善六大行动", "up")
+    assert _direction_ok("空气质量持续改善，优良天数增加17天", "up")
+    assert not _direction_ok("深入开展减塑行动", "down")
+    assert _direction_ok("事故起数下降22%", "down")
