@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     fast_s, fast_cpu = time.perf_counter() - t, time.process_time() - c
     flops = matmul_flops(fast.config, fast.last_window_lengths)
 
-    bundled_flops = matmul_flops(fast.config, fast.last_window_lengths[:n_bundled])
+    bundled_windows = [len(w) for c in chunks[:n_bundled] for w in fast.windows(c, False)]
+    bundled_flops = matmul_flops(fast.config, bundled_windows)
     peaks = matmul_peaks(args.threads)
     peak = peaks["bf16_onednn" if fast.precision == "bf16" else "fp32_onednn"] or peaks["fp32_mkl"]
     cos = (vecs[:n_bundled] * ref).sum(axis=1)

@@ -55,10 +55,10 @@ class _Batch:
         return (x * self.valid[:, :, None]).sum(dim=1) / self.lens[:, None].to(x.dtype)
 
 
-class E5Encoder:
-    """The encoder in fp32 torch (oneDNN matmuls where torch has them)."""
+class Encoder:
+    """What both encoders share: the weights by layer and the token embedding."""
 
-    precision = "fp32"
+    precision: str
 
     def __init__(self, cfg: E5Config, t: dict[str, torch.Tensor], pad_id: int) -> None:
         self.cfg = cfg
@@ -79,14 +79,30 @@ class E5Encoder:
                     **{k: g(k) for k in ("fo.w", "fo.b", "oln.w", "oln.b")},
                 }
             )
-        if self.precision == "fp32":
-            self._pack()
 
     def embed_tokens(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         """Word rows (dequantized on lookup) + position + type[0], then LayerNorm."""
         rows = _dequant(self.word_qs[ids], self.word_d[ids])
         x = rows + self.pos_type[pos]
         return F.layer_norm(x, (self.cfg.hidden,), *self.ln, eps=self.cfg.eps)
+
+    def mean_pooled(self, windows: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Raw (unnormalized) mean of the last hidden states of each window, [B, H].
+
+        Windows are padded to the longest one; callers sort by length so the padding (wasted
+        matmul rows, masked out of attention and pooling) stays small.
+        """
+        raise NotImplementedError
+
+
+class E5Encoder(Encoder):
+    """The encoder in fp32 torch (oneDNN matmuls where torch has them)."""
+
+    precision = "fp32"
+
+    def __init__(self, cfg: E5Config, t: dict[str, torch.Tensor], pad_id: int) -> None:
+        super().__init__(cfg, t, pad_id)
+        self._pack()
 
     def _pack(self) -> None:
         """fp32 weights in oneDNN's layout, when torch has oneDNN: its AVX-512 kernels run at
@@ -111,11 +127,6 @@ class E5Encoder:
 
     @torch.inference_mode()
     def mean_pooled(self, windows: Sequence[Sequence[int]]) -> torch.Tensor:
-        """Raw (unnormalized) mean of the last hidden states of each window, [B, H].
-
-        Windows are padded to the longest one; callers sort by length so the padding (wasted
-        matmul rows, masked out of attention and pooling) stays small.
-        """
         cfg = self.cfg
         h, nh, hd = cfg.hidden, cfg.heads, cfg.hidden // cfg.heads
         bt = _Batch(windows, self.pad_id)
@@ -133,7 +144,7 @@ class E5Encoder:
         return bt.mean(x)
 
 
-class BF16Encoder(E5Encoder):
+class BF16Encoder(Encoder):
     """The encoder with bf16 matmuls; everything between them in fp32 (see module doc)."""
 
     precision = "bf16"

@@ -219,7 +219,6 @@ class TorchOps:
     """The same steps in torch operators (slower: more passes and temporaries)."""
 
     name = "torch"
-    threads = 1
 
     def attention(
         self,
