@@ -16,7 +16,7 @@ The question list is ``eval/cities.jsonl`` plus a few more list questions. Measu
 process, after one warm-up pass, all stores side by side question by question (so that load
 from other work falls on every size alike):
 
-* retrieval: the answerer's snapshot, ``parse_question``, ``candidates``, ``hybrid_rank``;
+* retrieval: the answerer's snapshot, ``understand``, ``select``, ``hybrid_rank``;
 * fact answers and list answers: ``Answerer.ask``, extractive.
 
 Then the serving memory: a fresh process opens the full store, answers one question and
@@ -117,13 +117,13 @@ def open_answerer(store_dir: Path):
 
 def retrieve(answerer, question: str):
     """What ``Answerer.ask`` does before reading any sentence."""
-    from rag.retrieve.question import parse_question
-    from rag.retrieve.search import candidates, hybrid_rank
+    from rag.retrieve.search import hybrid_rank, select
+    from rag.retrieve.understand import understand
 
-    lex, docs, matcher, rows_by_doc = answerer._views()
-    spec = parse_question(question, matcher)
-    cands = candidates(spec, list(docs.values()), rows_by_doc)
-    ranking, _ = hybrid_rank(spec, cands, lex, None, None) if cands else ([], {})
+    view = answerer.view()
+    spec = understand(question, view.places)
+    cands = select(spec, list(view.docs.values()), view.rows_by_doc).candidates
+    ranking, _ = hybrid_rank(spec, cands, view.lexical, None, None) if cands else ([], {})
     return spec, cands, ranking
 
 
@@ -209,8 +209,8 @@ def peak_mib(mem: dict) -> float:
 
 
 FIXES = {
-    "retrieval": "most of it is question parsing, not search: RegionMatcher.find "
-                 "(rag/retrieve/question.py) runs re.finditer(re.escape(key), question) for "
+    "retrieval": "most of it is question parsing, not search: the place matcher "
+                 "(rag/retrieve/places.py) runs re.finditer(re.escape(key), question) for "
                  "every place name in the store (~720 at 3,004 reports); past re's 512-pattern "
                  "cache every call compiles a new pattern. Test `key in question` first (or "
                  "build one alternation / Aho-Corasick automaton per generation, as is done "
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     answerers = []
     for _n, path, build in stores:
         ms_open, ans = timed(open_answerer, path)
-        ms_views, _ = timed(ans._views)  # loads (or builds) the lexical index of this generation
+        ms_views, _ = timed(ans.view)  # loads (or builds) the lexical index of this generation
         stats = ans.store.catalog.stats()
         answerers.append({"ans": ans, "reports": stats["reports"], "chunks": stats["chunks"],
                           "build": build, "open_seconds": round((ms_open + ms_views) / 1000, 2),

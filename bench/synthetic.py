@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     answerers = []
     for _n, p, build in paths:
         ms, ans = timed(open_answerer, p)
-        ms2, _ = timed(ans._views)
+        ms2, _ = timed(ans.view)
         st = ans.store.catalog.stats()
         answerers.append({"ans": ans, "reports": st["reports"], "chunks": st["chunks"],
                           "build": build, "open_seconds": round((ms + ms2) / 1000, 1)})

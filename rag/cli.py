@@ -11,9 +11,7 @@ from pathlib import Path
 
 from rag.config import get_settings
 from rag.errors import ReportQAError
-
-SECTION_NAMES = {"review": "回顾", "review_multi": "五年回顾", "plan": "工作安排",
-                 "targets": "预期目标", "annex": "附注", "other": "其他"}
+from rag.text.lexicon import lexicon
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -73,7 +71,7 @@ def cmd_ask(args) -> int:
         print()
         for c in answer.citations:
             covered = f"，涉及{c.covered_year}年" if c.covered_year else ""
-            section = SECTION_NAMES.get(c.section, c.section)
+            section = lexicon().section_short(c.section)
             print(f"[{c.id}] {c.region}，{c.report_year or '?'}年报告{covered}，{section}"
                   f" — {c.source}:{c.start}-{c.end}\n    “{c.quote}”")
     for note in answer.notes:

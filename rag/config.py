@@ -65,6 +65,46 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, description="Sampling temperature")
 
 
+class AnswerSettings(BaseModel):
+    """How answers are decided: evidence weights and thresholds (an evaluation may sweep
+    them: ``REPORTQA_ANSWER__LIST_MIN_SUPPORT=0.7 reportqa eval …``)."""
+
+    list_min_support: float = Field(
+        0.75, ge=0, le=1,
+        description="A list answer names a report when its sentence is this surely about the "
+        "topic (by words or by meaning)")
+    fact_min_support: float = Field(
+        0.5, ge=0, le=1, description="The same floor for a fact or comparison's sentence")
+    semantic_low: float = Field(
+        0.015, description="Cosine above the candidates' median sentence taken as unrelated: "
+        "rescaled to 0")
+    semantic_high: float = Field(
+        0.05, description="Cosine above the median taken as surely about the topic: 1")
+    semantic_floor: float = Field(
+        0.25, ge=0, le=1,
+        description="Rescaled relatedness below which a sentence with none of the topic's "
+        "words is not read")
+    semantic_weight: float = Field(0.6, ge=0, description="Weight of meaning in a score")
+    lexical_weight: float = Field(0.5, ge=0, description="Weight of the topic's words")
+    dense_weight: float = Field(
+        0.2, ge=0, description="Weight of the chunk's dense score when a report has no "
+        "sentence vectors")
+    direction_bonus: float = Field(0.25, ge=0, description="For (against) the change asked")
+    number_bonus: float = Field(0.15, ge=0, description="For a figure when one is asked")
+    bound_bonus: float = Field(0.2, ge=0, description="For the topic's own figure")
+    multi_year_penalty: float = Field(0.1, ge=0, description="Against a multi-year review")
+    max_quote: int = Field(90, ge=20, description="Characters a quote is narrowed to")
+    fact_quotes: int = Field(3, ge=1, description="Most quotes of a fact answer")
+    fact_margin: float = Field(
+        0.05, ge=0, description="A further quote must score within this of the best")
+    read_all_limit: int = Field(
+        600, ge=1, description="Candidate chunks read in full for a fact; above, the top-ranked")
+    top_chunks: int = Field(40, ge=1, description="Chunks read above the read-all limit")
+    search_k: int = Field(50, ge=1, description="Chunks kept by the hybrid ranking")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank fusion constant")
+    max_targets: int = Field(10, ge=1, description="Reports quoted for a targets question")
+
+
 class APISettings(BaseModel):
     api_keys: list[str] = Field(
         default_factory=list, description="Accepted Bearer keys; empty = open"
@@ -93,6 +133,7 @@ class Settings(BaseSettings):
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     api: APISettings = Field(default_factory=APISettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     manifest: Path | None = Field(None, description="Sidecar manifest (CSV/TSV/JSON) of reports")

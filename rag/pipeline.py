@@ -24,7 +24,7 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embeddings = embeddings
-        self.answerer = Answerer(store, embeddings, llm)
+        self.answerer = Answerer(store, embeddings, llm, settings.answer)
 
     def ingest(
         self,
@@ -50,13 +50,17 @@ class Assistant:
             return e.batch_size * e.concurrency
         return max(8, e.batch_size)
 
-    def embed_pending(self, progress: bool = False) -> int:
+    def embed_pending(self, progress: bool = False) -> tuple[int, int]:
         ingestor = Ingestor(self.store, self.embeddings, self.settings.chunk, progress=progress,
                             batch_size=self._embed_batch())
         return ingestor.embed_pending()
 
     def ask(self, question: str, debug: bool = False) -> Answer:
         return self.answerer.ask(question, debug=debug)
+
+    def places(self):
+        """The place matcher of this store's reports (for follow-up questions)."""
+        return self.answerer.view().places
 
     def documents(self):
         return self.store.catalog.documents()

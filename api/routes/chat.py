@@ -41,7 +41,7 @@ async def chat_completions(body: ChatRequest, assistant: AssistantDep, settings:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "the last user message is empty: put the question in it")
     answering.check_question(users[-1], settings.api)
-    question = resolve_followup(users[:-1], users[-1])
+    question = resolve_followup(users[:-1], users[-1], assistant.places())
     ans = await answering.answer(assistant, question, settings.api)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     model = body.model or MODEL_ID

@@ -75,7 +75,7 @@ def answer_event(assistant, memory: Memory, event: dict, body: dict, client,
     if len(question) > MAX_QUESTION_CHARS:
         text = f"问题太长（{len(question)}字），请控制在{MAX_QUESTION_CHARS}字以内。"
         return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).data
-    resolved = resolve_followup(memory.history(channel, thread_ts), question)
+    resolved = resolve_followup(memory.history(channel, thread_ts), question, assistant.places())
     try:
         ans = assistant.ask(resolved)
     except ReportQAError as exc:

@@ -21,6 +21,7 @@ NOT_FOUND = {
     "en": "The reports do not say.",
 }
 UNSTATED = {"zh": "报告中没有找到相关内容", "en": "not stated in its report"}
+NO_REPORT = {"zh": "库中没有{place}的报告", "en": "the store has no report of {place}"}
 
 
 @dataclass
@@ -109,11 +110,22 @@ def fact_answer(question: str, lang: str, findings: list[Finding]) -> Answer:
     return _answer(question, "fact", lines, book, items)
 
 
+def no_report(question: str, kind: str, lang: str, places: Sequence[str]) -> Answer:
+    """Not found because the store holds no report of the places asked."""
+    names = "、".join(places)
+    text = NO_REPORT[lang].format(place=names)
+    ans = not_found(question, kind, lang, NO_REPORT["en"].format(place=names))
+    ans.answer = text[0].upper() + text[1:] + ("。" if lang == "zh" else ".")
+    return ans
+
+
 def compare_answer(
-    question: str, lang: str, rows: list[list[Finding]], unstated: Sequence[DocRecord] = ()
+    question: str, lang: str, rows: list[list[Finding]], unstated: Sequence[DocRecord] = (),
+    missing: Sequence[str] = (),
 ) -> Answer:
     """A table: one row per compared report, and a row saying so for each compared region
-    whose report does not state it (no citation: nothing was found to cite)."""
+    whose report does not state it, or that the store has no report of (no citation:
+    nothing was found to cite)."""
     book = CitationBook()
     head = "| 地区 | 报告原文 |" if lang == "zh" else "| Region | Report text |"
     lines = [LABEL[lang], "", head, "|---|---|"]
@@ -132,4 +144,16 @@ def compare_answer(
         if name not in shown:
             shown.add(name)
             lines.append(f"| {name} | {UNSTATED[lang]} |")
+    for place in missing:
+        lines.append(f"| {place} | {NO_REPORT[lang].format(place=place)} |")
     return _answer(question, "compare", lines, book, items)
+
+
+def with_assumptions(ans: Answer, lines: Sequence[str]) -> Answer:
+    """State above the answer what the reading assumed ("去年" taken as 2023, a corrected
+    place name), so that the reader sees it next to the quotes."""
+    if lines and ans.found:
+        head = ans.answer.split("\n", 1)
+        rest = head[1] if len(head) > 1 else ""
+        ans.answer = "\n".join([head[0], *[f"> {ln}" for ln in lines], rest]).rstrip()
+    return ans

@@ -1,9 +1,16 @@
-"""Sentence-level evidence: which sentence of a report answers the question, and how well.
+"""Sentence evidence: which sentences of a report speak of the question's topic, how well,
+and the figure each gives for it.
 
-Pure code over texts and question specs; no model. A sentence is scored by the share of the
-question's topic (weighted by how rare each term is) that it states, whether it moves in the
-direction asked ("下降", "新增", "未发生"), and whether it holds a number when one is asked.
-The quote is then narrowed to the clauses that carry the match, always a verbatim span.
+Two signals say what a sentence is about, and they are fused, neither gating the other:
+
+- **meaning**: the embedder's cosine between the question and the sentence's units
+  (:class:`rag.retrieve.semantic.SemanticScores`), so an English or colloquial question
+  finds a formal Chinese sentence with none of its words;
+- **words**: the share of the topic's terms (weighted by rarity) the sentence states.
+
+What a sentence *says* — the figure bound to the topic, one year or several, the direction
+of a change — is read by :mod:`rag.answer.figures` and :mod:`rag.text.quantities`. The quote
+is narrowed to the clauses that carry the match, always a verbatim span.
 """
 
 from __future__ import annotations
@@ -12,48 +19,21 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from rag.answer.figures import Anchor, Figure, bound_figure
+from rag.config import AnswerSettings
 from rag.index.lexical import tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
-from rag.retrieve.glossary import DIRECTIONS, other_forms
-from rag.retrieve.question import QuestionSpec
+from rag.retrieve.semantic import SemanticScores
+from rag.retrieve.spec import QuestionSpec
+from rag.text.lexicon import lexicon
+from rag.text.quantities import Quantity, Unit, quantities_in
+from rag.text.years import ONE_YEAR
 
-_SOFT = {
-    "规模", "总量", "水平", "情况", "数量", "总额", "数据", "指标", "幅度", "多少", "比例", "以上",
-}
-_VALUE = re.compile(
-    r"^(?:了|达|为|至|到|约|近|超过|超|幅度超?|幅度|分别|同比|比上年|达到|实现)*\s*"
-    r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|个百分点|万亿|亿|万|倍)?(以上)?"
-)
-_NUM_ANY = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)")
-_STOP_WINDOW = re.compile(r"[。；;！？]")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
-MAX_QUOTE = 90
-# Words between a topic and its figure that make the figure span several years
-# ("年均增长7.9%", "比2016年增长30.3%", "累计下降"): not the figure of one year.
-_MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d年")
-MULTI_YEAR_QUESTION = re.compile(r"年均|平均|累计|五年|两年|三年|average|cumulative|five.year",
-                                 re.I)
-_ONE_YEAR = re.compile(r"(?:19|20)\d\d年(?![—\-至到])|去年|上年|全年|当年")
 _ACTION_AFTER = re.compile(r".{0,3}?(?:行动|工程|计划|方案|专项|攻坚战?)")
-_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
-_LEVEL_AFTER_CHANGE = re.compile(r"(?:总量|总额|规模)(?:达到?|为|突破|超过?)?\s*(?=\d)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
-
-@dataclass
-class Term:
-    text: str
-    parts: tuple[str, ...]
-    weight: float
-    # other ways of writing it: "固投" for 固定资产投资, 地区生产总值 for "gdp"
-    short: tuple[str, ...] = ()
-
-    def found_in(self, s: str) -> bool:
-        return (
-            self.text in s
-            or any(a in s for a in self.short)
-            or (len(self.parts) > 1 and all(p in s for p in self.parts))
-        )
+Term = Anchor  # a topic term is what figures anchor on
 
 
 @dataclass
@@ -62,19 +42,29 @@ class Evidence:
     start: int
     end: int
     quote: str
-    coverage: float
+    coverage: float  # share of the topic's terms the sentence states
     direction_ok: bool
     has_number: bool
-    dense: float
+    dense: float  # the dense score of the chunk it came from
     score: float
-    # figure, unit, where its topic word stands, where the figure ends
-    value: tuple[float, str, int, int] | None = None
-    kind: str = "review"
+    figure: Figure | None = None
+    kind: str = "review"  # section kind
     local_coverage: float = 0.0  # coverage of the clause that holds the figure
+    semantic: float | None = None  # question–sentence relatedness in [0, 1], None: no vectors
+    anchored: bool = True  # the figure sits after a topic word (not only in the best unit)
 
     @property
     def bound(self) -> bool:
-        return self.value is not None
+        return self.figure is not None
+
+    @property
+    def value(self) -> Quantity | None:
+        return self.figure.quantity if self.figure else None
+
+    @property
+    def support(self) -> float:
+        """How surely the sentence is about the topic, by words or by meaning."""
+        return max(self.coverage, self.semantic or 0.0)
 
 
 def _norm(s: str) -> str:
@@ -83,204 +73,80 @@ def _norm(s: str) -> str:
 
 
 def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
+    lex = lexicon()
     terms = []
     for t in spec.terms:
         low = t.lower()
         # Its sub-words, so that "安全事故" is found in "安全生产…事故起数".
         parts = tuple(p for p in tokenize(low) if p != low) or (low,)
         weight = max(idf(p) for p in (*parts, low))
-        if low in _SOFT:
+        if low in lex.soft_terms:
             weight *= 0.3
-        terms.append(Term(low, parts, weight, other_forms(low)))
+        terms.append(Term(low, parts, weight, lex.other_forms(low)))
     return terms
 
 
-def _window(s: str, start: int, size: int = 40) -> str:
-    """Text after a term: up to a sentence stop, and across at most two commas."""
-    w = s[start : start + size]
-    stop = _STOP_WINDOW.search(w)
-    if stop:
-        w = w[: stop.start()]
-    commas = [i for i, ch in enumerate(w) if ch in "，,"]
-    if len(commas) >= 3:
-        w = w[: commas[2]]
-    return w
-
-
-def _anchors(s: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """Where the topic's rarest word stands in a sentence (the figure follows it)."""
-    strong = [t for t in terms if t.text not in _SOFT and len(t.text) >= 2] or [
-        t for t in terms if t.text not in _SOFT
-    ]
-    for t in sorted(strong, key=lambda t: -t.weight):
-        hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.text), s)]
-        for short in t.short if not hits else ():
-            hits += [(m.start(), m.end()) for m in re.finditer(re.escape(short), s)]
-        if not hits and len(t.parts) > 1 and all(p in s for p in t.parts):
-            hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.parts[-1]), s)]
-        if hits:
-            return hits
-    return []
-
-
-# What may stand between commas on the way from an indicator to its change: "4550亿元，
-# 同比分别增长10%", "24653亿元，按可比价计算，增长4.6%", "高于全省1个百分点，按增长7%以上安排".
-_LINK = re.compile(
-    r"(?:同比|比上年|较上年|分别|预计|约|按(?:可比价格?|不变价格?|可比口径)?(?:计算)?)*"
-)
-
-
-def _same_indicator(lead: str) -> bool:
-    """Whether the words between a topic and its change still speak of that topic: after a
-    comma only a link may stand, not another indicator ("增速不低于全省平均水平，全社会固定资产
-    投资增长7%")."""
-    return all(_LINK.fullmatch(part.strip()) for part in re.split(r"[，,]", lead)[1:])
-
-
-def bound_value(
-    s: str, terms: list[Term], direction: str | None, multi_year: bool = False
-) -> tuple[float, str, int, int] | None:
-    """The figure a sentence gives for the topic: "地区生产总值增长6%" → (6.0, "%", 0, 11)
-    (with where the topic word starts and where the figure ends).
-
-    With a direction, the number must follow a word of that direction, itself after the
-    topic ("事故起数下降30.7%") or just before it ("新增就业2万人"). Without one, the first
-    figure after the topic that is not a change ("增长2%" is not a total). A figure stated
-    as "超30%" or "30%以上" counts as just above 30. Unless ``multi_year``, a figure over
-    several years ("年均增长7.9%", "比2016年增长30.3%") is not taken for one year's.
-    """
-    words = sorted((w for w in DIRECTIONS[direction] if len(w) >= 2), key=len, reverse=True) \
-        if direction else []
-    changes = [w for d in ("up", "down") for w in DIRECTIONS[d] if len(w) >= 2]
-    for start, end in _anchors(s, terms):
-        w = _window(s, end)
-        if direction:
-            for word in words:
-                i = w.find(word)
-                if i < 0:
-                    continue
-                lead = w[:i]
-                if not multi_year and _MULTI_YEAR.search(lead):
-                    break
-                if re.search(r"比重|占比", lead) or not _same_indicator(lead):
-                    continue
-                m = _VALUE.match(w[i + len(word) :])
-                if m:
-                    return (*_value(m), start, end + i + len(word) + m.end())
-            before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
-            if not multi_year and _MULTI_YEAR.search(before):
-                continue  # "累计实现城镇新增就业22.2万人": five years, not one
-            if any(word in before for word in words):
-                m = _NUM_ANY.search(w)
-                if m and m.start() <= 12 and not re.search(r"比重|占比", w[: m.start()]):
-                    vm = _VALUE.match(w[m.start() :])
-                    if vm:
-                        return (*_value(vm), start, end + m.start() + vm.end())
-        else:
-            m = _NUM_ANY.search(w)
-            if m and m.start() <= 12:
-                lead = w[: m.start()]
-                if re.search(r"比重|占比", lead):
-                    continue
-                if not multi_year and _MULTI_YEAR.search(lead):
-                    continue
-                if any(c in lead for c in changes) and not re.search(r"[到至]$", lead):
-                    # "增长2%" is a change, not the level asked ("提升到85%" is); the level
-                    # may follow it: "增长4.6%，总量1.74万亿元".
-                    rest = w[m.end() :]
-                    later = _LEVEL_AFTER_CHANGE.search(rest)
-                    vm = _VALUE.match(rest[later.end() :]) if later else None
-                    if later and vm:
-                        return (*_value(vm), start, end + m.end() + later.end() + vm.end())
-                    continue
-                vm = _VALUE.match(w[m.start() :])
-                if vm:
-                    v, unit = _value(vm)
-                    if re.search(r"(超过|超|高于|逾|多于)$", lead):
-                        v += 1e-6
-                    return v, unit, start, end + m.start() + vm.end()
-    return None
-
-
-def _value(m: re.Match) -> tuple[float, str]:
-    v = float(m.group(1).replace(",", ""))
-    if "超" in m.group(0)[: m.start(1) - m.start(0)] or m.group(3):
-        v += 1e-6
-    unit = "%" if m.group(2) in ("%", "％") else (m.group(2) or "")
-    return v, unit
-
-
-def meets(value: tuple | None, condition: tuple[str, float, str] | None) -> bool:
-    if condition is None:
-        return True
-    if value is None:
-        return False
-    op, ref, unit = condition
-    v, vunit = value[0], value[1]
-    if unit == "%" and vunit != "%":
-        return False
-    if unit in _SCALE or vunit in _SCALE:  # "超过10万人" against "38.1万人" or "105000人"
-        if vunit == "%":
-            return False
-        v, ref = v * _SCALE.get(vunit, 1), ref * _SCALE.get(unit, 1)
-    if op == "~":  # "5%左右", "around 5%": within a quarter point, or 5% of larger values
-        return abs(v - ref) <= max(0.25, 0.05 * abs(ref)) + 1e-6
-    return {">": v > ref, ">=": v >= ref - 1e-9, "<": v < ref}[op]
-
-
-def _coverage(s: str, terms: list[Term]) -> float:
+def coverage(s: str, terms: list[Term]) -> float:
     total = sum(t.weight for t in terms)
     if total <= 0:
         return 0.0
     return sum(t.weight for t in terms if t.found_in(s)) / total
 
 
-def _direction_ok(s: str, direction: str | None) -> bool:
+def direction_ok(s: str, direction: str | None) -> bool:
     """Whether the sentence moves the way asked; a direction word naming an action
     ("空气质量改善六大行动", "减塑行动") is not a result."""
     if direction is None:
         return True
     return any(
         not _ACTION_AFTER.match(s, m.end())
-        for w in DIRECTIONS[direction]
+        for w in lexicon().directions_zh[direction]
         for m in re.finditer(re.escape(w), s)
     )
 
 
-def _score(cov: float, dir_ok: bool, num: bool, dense: float, spec: QuestionSpec) -> float:
-    score = cov
+def _score(cov: float, sem: float | None, dir_ok: bool, num: bool, dense: float,
+           spec: QuestionSpec, cfg: AnswerSettings) -> float:
+    if sem is None:  # no vectors: words alone, and the chunk's dense rank
+        score = cov + cfg.dense_weight * dense
+    else:
+        score = cfg.lexical_weight * cov + cfg.semantic_weight * sem
     if spec.direction is not None:
-        score += 0.25 if dir_ok else -0.25
+        score += cfg.direction_bonus if dir_ok else -cfg.direction_bonus
     if spec.numeric:
-        score += 0.15 if num else -0.3
-    return score + 0.2 * dense
+        score += cfg.number_bonus if num else -2 * cfg.number_bonus
+    return score
 
 
-def _narrow(
-    text: str, start: int, end: int, terms: list[Term], spec: QuestionSpec
-) -> tuple[int, int]:
-    """The shortest run of clauses of a sentence that keeps its match."""
-    if end - start <= MAX_QUOTE:
+def _narrow(text: str, start: int, end: int, terms: list[Term], spec: QuestionSpec,
+            cfg: AnswerSettings, best_unit: tuple[int, int] | None) -> tuple[int, int]:
+    """The shortest run of clauses of a sentence that keeps its match: the topic's words,
+    or, where none is written, the unit the question is closest to."""
+    if end - start <= cfg.max_quote:
         return start, end
     clauses = list(split_clauses(text, start, end)) or [(start, end)]
-    best, best_key = (start, end), None
-    for i in range(len(clauses)):
-        for j in range(i, min(i + 4, len(clauses))):
-            s, e = clauses[i][0], clauses[j][1]
-            if e - s > MAX_QUOTE and j > i:
-                break
-            piece = _norm(text[s:e])
-            # Scored as sentences are: a clause with the topic's words but not the change asked
-            # ("安全生产集中活动日") loses to one that states it ("事故起数…实现双下降").
-            score = _score(_coverage(piece, terms), _direction_ok(piece, spec.direction),
-                           bool(_NUMBER.search(piece)), 0.0, spec)
-            key = (round(score, 3), -(e - s))
-            if best_key is None or key > best_key:
-                best, best_key = (s, e), key
+    if coverage(_norm(text[start:end]), terms) == 0 and best_unit is not None:
+        best = best_unit
+    else:
+        best, best_key = (start, end), None
+        for i in range(len(clauses)):
+            for j in range(i, min(i + 4, len(clauses))):
+                s, e = clauses[i][0], clauses[j][1]
+                if e - s > cfg.max_quote and j > i:
+                    break
+                piece = _norm(text[s:e])
+                # Scored as sentences are: a clause with the topic's words but not the change
+                # asked ("安全生产集中活动日") loses to one that states it ("…实现双下降").
+                score = _score(coverage(piece, terms), None,
+                               direction_ok(piece, spec.direction), bool(_NUMBER.search(piece)),
+                               0.0, spec, cfg)
+                key = (round(score, 3), -(e - s))
+                if best_key is None or key > best_key:
+                    best, best_key = (s, e), key
     # Keep a list of figures whole ("下降22%、33%"), and end on a word, not a comma.
     bs, be = best
     for cs, ce in clauses:
-        if cs >= be and _FIGURES_ONLY.match(text[cs:ce]) and ce - bs <= MAX_QUOTE + 20:
+        if cs >= be and _FIGURES_ONLY.match(text[cs:ce]) and ce - bs <= cfg.max_quote + 20:
             be = ce
         elif cs >= be:
             break
@@ -289,16 +155,22 @@ def _narrow(
     return bs, be
 
 
-def sentences_of(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Distinct sentences of the given spans (overlapping chunks share sentences)."""
-    seen: set[tuple[int, int]] = set()
-    out = []
-    for s, e in spans:
-        for span in iter_sentences(text, s, e):
-            if span not in seen:
-                seen.add(span)
-                out.append(span)
-    return out
+def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit | None
+                 ) -> Figure | None:
+    """Where no topic word anchors a figure: the figure of the unit the question is closest
+    to, in the unit asked ("How many kilometres …" → the 公里 figure), else its first count
+    (a share only when it has nothing else)."""
+    s, e = unit
+    found = quantities_in(text[s:e])
+    if asked is not None:
+        found = [f for f in found if f[2].unit is not None
+                 and f[2].unit.dimension == asked.dimension]
+    else:
+        found = [f for f in found if not f[2].is_share] or found
+    if not found:
+        return None
+    _, qe, q = found[0]
+    return Figure(q, s - sent_start, qe + s - sent_start)
 
 
 def score_sentences(
@@ -307,48 +179,63 @@ def score_sentences(
     spans: Iterable[tuple[int, int, float, str]],
     spec: QuestionSpec,
     terms: list[Term],
+    cfg: AnswerSettings,
+    semantic: SemanticScores | None = None,
+    grounded: bool = True,
 ) -> list[Evidence]:
-    """Every sentence of the spans (start, end, dense score, section kind), best first."""
+    """Every sentence of the spans (start, end, dense score, section kind), best first.
+
+    ``grounded``: the topic's terms are the reports' own wording (some candidate writes
+    them), so a figure must follow one of them; otherwise the figure of the sentence's
+    closest unit, in the unit asked, stands for it.
+    """
     out: list[Evidence] = []
     seen: set[tuple[int, int]] = set()
-    multi_year = bool(MULTI_YEAR_QUESTION.search(spec.text))
+    multi_year = spec.multi_year
+    asked = spec.condition.quantity.unit if spec.condition else spec.unit
     for cs, ce, dense, kind in spans:
         for s, e in iter_sentences(text, cs, ce):
             if (s, e) in seen:
                 continue
             seen.add((s, e))
             sent = _norm(text[s:e])
-            cov = _coverage(sent, terms)
-            # A sentence with none of the topic's words is kept only for an English question
-            # (its translation may have missed the report's wording) and only where dense
-            # search ranked the chunk: elsewhere nothing would speak for it.
-            if cov == 0 and (spec.lang == "zh" or dense <= 0):
-                continue
-            dir_ok = _direction_ok(sent, spec.direction)
+            cov = coverage(sent, terms)
+            sem, best_unit = semantic.sentence(doc_id, s, e) if semantic else (None, None)
+            # A sentence neither worded nor meant like the topic speaks for nothing.
+            if cov == 0 and (sem is None or sem < cfg.semantic_floor):
+                if not (sem is None and spec.lang == "en" and dense > 0):
+                    continue
+            dir_ok = direction_ok(sent, spec.direction)
             num = bool(_NUMBER.search(sent))
-            value = (bound_value(sent, terms, spec.direction, multi_year)
-                     if spec.numeric else None)
-            if (value is not None and kind == "review_multi" and spec.direction is not None
-                    and not multi_year and not _ONE_YEAR.search(sent)):
+            figure = None
+            anchored = True
+            if spec.numeric:
+                # "多少处健身点" with 新建 asked: a count needs no direction word before it.
+                direction = spec.direction if spec.direction_required or not spec.count \
+                    else None
+                figure = bound_figure(sent, terms, direction, multi_year)
+                if figure is None and best_unit is not None and not grounded:
+                    figure = _unit_figure(text, best_unit, s, asked)
+                    anchored = False
+            if (figure is not None and kind == "review_multi" and spec.direction is not None
+                    and not multi_year and not ONE_YEAR.search(sent)):
                 # A change in a five-year review is the five years' ("新增城镇就业31.6万人")
                 # unless the sentence names one year; a level reached ("达6696.4亿元") is
                 # the last year's.
-                value = None
-            score = _score(cov, dir_ok, num, dense, spec)
-            if spec.numeric:
-                score += 0.2 if value is not None else 0.0
+                figure = None
+            score = _score(cov, sem, dir_ok, num, dense, spec, cfg)
+            if spec.numeric and figure is not None:
+                score += cfg.bound_bonus
             if kind == "review_multi":
-                score -= 0.1
+                score -= cfg.multi_year_penalty
             local = 0.0
-            if value is not None:
+            if figure is not None:
                 # The clause that states the figure: from the punctuation before its topic
                 # word to the figure ("水质优良率100%，打赢空气质量翻身仗" is not air).
-                head = max(sent.rfind(p, 0, value[2]) for p in "，,；;。") + 1
-                local = _coverage(sent[head : value[3]], terms)
-            qs, qe = _narrow(text, s, e, terms, spec)
-            out.append(
-                Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score, value, kind,
-                         local)
-            )
+                head = max(sent.rfind(p, 0, figure.anchor) for p in "，,；;。") + 1
+                local = coverage(sent[head : figure.end], terms) if anchored else (sem or 0.0)
+            qs, qe = _narrow(text, s, e, terms, spec, cfg, best_unit)
+            out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
+                                figure, kind, local, sem, anchored))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

@@ -1,17 +1,21 @@
 """Follow-up questions in a conversation: "那2022年呢？" after "和平区2021年新增就业多少人？".
 
-Pure, regex-level code. A follow-up that names only a year and/or a region (no topic of its
-own) takes the previous question and swaps that year or region in; anything else is a new
-question and is returned as it is.
+A follow-up that names only a year and/or a place (no topic of its own) takes the previous
+question and swaps that year or place in; anything else is a new question and is returned
+as it is. Places are recognised by the one place matcher (:mod:`rag.retrieve.places`), years
+by :mod:`rag.text.years`.
 """
 
 from __future__ import annotations
 
 import re
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(\s*年)?")
+from rag.retrieve.places import PlaceMatcher
+from rag.text.lexicon import lexicon
+from rag.text.normalize import fold_width, to_simplified
+from rag.text.years import YEAR
 
-# Words around a bare year or region that carry no topic: "那……呢？", "What about ...?".
+# Words around a bare year or place that carry no topic: "那……呢？", "What about ...?".
 _LEAD = re.compile(
     r"^\s*(?:那么|那|还有|再看看?|换成|如果是|改成|那如果是|and\s+|what\s+about\s+|how\s+about\s+"
     r"|and\s+in\s+|what\s+about\s+in\s+|how\s+about\s+in\s+)",
@@ -20,20 +24,7 @@ _LEAD = re.compile(
 _TRAIL = re.compile(
     r"(?:的情况|情况|又如何|如何|怎么样|怎样|呢|吗|then|instead)?\s*[？?。.!！\s]*$", re.IGNORECASE
 )
-
-_ZH_SUFFIX = "省市区县旗州盟"
-_ZH_REGION_ONLY = re.compile(rf"^[\u4e00-\u9fff]{{1,12}}[{_ZH_SUFFIX}]$")
-# Two characters before a suffix, optionally preceded by "X市"/"X省" ("济南市历城区").
-_ZH_REGION = re.compile(
-    rf"(?:[\u4e00-\u9fff]{{2}}[省市])?(?<![哪些各全本该])[\u4e00-\u9fff]{{2}}[{_ZH_SUFFIX}]"
-)
-_NOT_REGION_START = ("哪", "各", "全", "本", "该", "此", "每", "其", "这")
-_NOT_REGION = {"城区", "市区", "辖区", "地区", "县区", "新区", "园区", "社区", "景区", "山区"}
-_ZH_WHICH = re.compile(r"哪(?:些|个|几个)(?:地区|区县|区|县|市|省)")
-_EN_REGION = re.compile(
-    r"\b(?:[A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*)\s+(?:District|County|City|Province|Prefecture)\b"
-)
-_EN_REGION_ONLY = re.compile(rf"^{_EN_REGION.pattern}$")
+_FILLER = re.compile(r"^(?:的|在|in|for)\s*|\s*(?:的|in|for)$", re.IGNORECASE)
 
 
 def _core(question: str) -> str:
@@ -42,41 +33,35 @@ def _core(question: str) -> str:
 
 
 def _years(text: str) -> list[str]:
-    return [m.group(1) for m in _YEAR.finditer(text)]
+    return [m.group(1) for m in YEAR.finditer(text)]
 
 
-def _zh_regions(text: str) -> list[re.Match[str]]:
-    return [m for m in _ZH_REGION.finditer(text) if _is_zh_region(m.group(0))]
+def _place_spans(text: str, places: PlaceMatcher) -> list[tuple[int, int]]:
+    # Folding and t2s keep every character's position: spans index ``text`` itself.
+    return places.read(to_simplified(fold_width(text))).spans
 
 
-def _is_zh_region(name: str) -> bool:
-    return not name.startswith(_NOT_REGION_START) and name not in _NOT_REGION
-
-
-def _bare(question: str) -> tuple[list[str], str | None] | None:
-    """Years and region of a question that names nothing else; None when it has a topic."""
+def _bare(question: str, places: PlaceMatcher) -> tuple[list[str], str | None] | None:
+    """Years and place of a question that names nothing else; None when it has a topic."""
     core = _core(question)
     if not core:
         return None
     years = _years(core)
-    rest = _YEAR.sub(" ", core)
-    rest = re.sub(r"[,，、\s]+", " ", rest).strip()
-    rest = re.sub(r"^(?:的|在|in|for)\s*|\s*(?:的|in|for)$", "", rest, flags=re.IGNORECASE).strip()
-    region: str | None = None
+    rest = re.sub(r"[,，、\s]+", " ", YEAR.sub(" ", core)).strip()
+    rest = _FILLER.sub("", rest).strip()
+    place: str | None = None
     if rest:
-        if _ZH_REGION_ONLY.match(rest) and _is_zh_region(rest):
-            region = rest
-        elif _EN_REGION_ONLY.match(rest):
-            region = rest
-        else:
+        spans = _place_spans(rest, places)
+        if len(spans) != 1 or spans[0] != (0, len(rest)):
             return None
-    if not years and region is None:
+        place = rest
+    if not years and place is None:
         return None
-    return years, region
+    return years, place
 
 
 def _swap_years(previous: str, years: list[str]) -> str:
-    found = list(_YEAR.finditer(previous))
+    found = list(YEAR.finditer(previous))
     if not found:
         if re.search(r"[\u4e00-\u9fff]", previous):
             return f"{years[0]}年" + previous
@@ -90,51 +75,52 @@ def _swap_years(previous: str, years: list[str]) -> str:
     return "".join(out) + previous[last:]
 
 
-def _swap_region(previous: str, region: str) -> str:
-    if _EN_REGION_ONLY.match(region):
-        m = _EN_REGION.search(previous)
-        if m:
-            return previous[: m.start()] + region + previous[m.end():]
-        return previous.rstrip("?？ ") + f" in {region}?"
-    zh = _zh_regions(previous)
-    if zh:
-        m = zh[0]
-        return previous[: m.start()] + region + previous[m.end():]
-    en = _EN_REGION.search(previous)
-    if en:
-        return previous[: en.start()] + region + previous[en.end():]
-    which = _ZH_WHICH.search(previous)
-    if which:  # "2022年哪些区新增了学位？" → "2022年和平区新增了学位？"
-        return previous[: which.start()] + region + previous[which.end():]
-    return region + previous
+def _swap_place(previous: str, place: str, places: PlaceMatcher) -> str:
+    spans = _place_spans(previous, places)
+    if spans:
+        # A chain ("天津市和平区", "Heping District in Tianjin") is replaced from its first
+        # name to its last adjacent one.
+        start, end = spans[0]
+        for s, e in spans[1:]:
+            if s - end <= 1 and re.fullmatch(r"\s*", previous[end:s]):
+                end = e
+        return previous[:start] + place + previous[end:]
+    for pattern, _ in lexicon().levels:  # "2022年哪些区新增了学位？" → "2022年和平区新增…"
+        which = pattern.search(previous)
+        if which and which.group().startswith("哪"):
+            return previous[: which.start()] + place + previous[which.end():]
+    if re.search(r"[\u4e00-\u9fff]", place):
+        return place + previous
+    return previous.rstrip("?？ ") + f" in {place}?"
 
 
-def _resolve_one(previous: str, question: str) -> str:
-    bare = _bare(question)
+def _resolve_one(previous: str, question: str, places: PlaceMatcher) -> str:
+    bare = _bare(question, places)
     if bare is None or not previous.strip():
         return question
-    years, region = bare
+    years, place = bare
     out = previous
-    if region:
-        out = _swap_region(out, region)
+    if place:
+        out = _swap_place(out, place, places)
     if years:
         out = _swap_years(out, years)
     return out
 
 
-def resolve_followup(history: list[str], question: str) -> str:
+def resolve_followup(history: list[str], question: str, places: PlaceMatcher) -> str:
     """The question to answer, given the earlier questions of the conversation.
 
     Args:
         history: earlier user questions, oldest first (raw or already resolved).
         question: the new question.
+        places: the place matcher of the store being asked (:meth:`Assistant.places`).
 
     Returns:
         ``question`` itself when it has a topic of its own; otherwise the previous question
-        with the year and/or region of ``question`` put in.
+        with the year and/or place of ``question`` put in.
     """
     previous = ""
     for q in history:
         if q and q.strip():
-            previous = _resolve_one(previous, q) if previous else q.strip()
-    return _resolve_one(previous, question.strip()) if previous else question.strip()
+            previous = _resolve_one(previous, q, places) if previous else q.strip()
+    return _resolve_one(previous, question.strip(), places) if previous else question.strip()

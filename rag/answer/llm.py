@@ -22,13 +22,15 @@ from typing import Any
 from pydantic import SecretStr
 
 from rag.answer.compose import entity_name
-from rag.answer.evidence import Evidence, meets
+from rag.answer.decide import accepts
+from rag.answer.evidence import Evidence
 from rag.answer.validate import renumber, validate_answer
-from rag.config import LLMSettings
+from rag.config import AnswerSettings, LLMSettings
 from rag.errors import ConfigError, LLMError
 from rag.models import Answer, Citation, Item
-from rag.retrieve.question import QuestionSpec
 from rag.retrieve.search import Candidate
+from rag.retrieve.spec import QuestionSpec
+from rag.text.lexicon import lexicon
 from rag.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,6 @@ LLM_LABEL = {
 }
 _KIND_NAME = {"list": "列举", "compare": "比较", "fact": "事实"}
 _LANGUAGE = {"zh": "中文", "en": "英文（English）"}
-_SECTION = {"review": "工作回顾", "review_multi": "多年回顾", "plan": "工作安排",
-            "targets": "预期目标", "annex": "附件", "other": "其他"}
 _META_SEP = "｜"  # joins a passage's metadata; never part of an answer worth keeping
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
@@ -227,22 +227,22 @@ def _report_line(c: Candidate) -> str:
     return line + (f"（句子出自讲{c.year}年的部分）" if c.year is not None else "")
 
 
-def _rule(spec: QuestionSpec, evs: Sequence[Evidence]) -> Evidence | None:
+def _rule(spec: QuestionSpec, evs: Sequence[Evidence], cfg: AnswerSettings,
+          words: bool) -> Evidence | None:
     """The extractive decision, used where the model's is unusable."""
-    from rag.answer.engine import accepts  # engine imports this module lazily too
-
-    return next((ev for ev in evs if accepts(ev, spec)), None)
+    return next((ev for ev in evs if accepts(ev, spec, cfg.list_min_support, words)), None)
 
 
 def _checkable(ev: Evidence, spec: QuestionSpec) -> bool:
     """What a model's pick must pass: the figure asked for, and the condition on it."""
     if spec.numeric and not ev.has_number:
         return False
-    return meets(ev.value, spec.condition)
+    return spec.condition is None or spec.condition.holds(ev.value)
 
 
 def judge_reports(
-    llm: Any, spec: QuestionSpec, shortlist: Sequence[tuple[Candidate, Sequence[Evidence]]]
+    llm: Any, spec: QuestionSpec, shortlist: Sequence[tuple[Candidate, Sequence[Evidence]]],
+    cfg: AnswerSettings | None = None, words: bool = False,
 ) -> Decisions:
     """Decide, report by report, whether it states what a list question asks.
 
@@ -250,18 +250,23 @@ def judge_reports(
         llm: a :class:`ChatLLM` (or a bare chat model, called with the default limits).
         spec: the parsed question.
         shortlist: each candidate report with its best few sentences, best first.
+        cfg: the answer settings (the rule's floor).
+        words: the question's words are the reports' wording: a report none of whose
+            sentences writes them is not asked about (see :func:`accepts`).
 
     Returns:
         (doc_id, year) → the sentence that shows it, or None. A report whose reply is
         malformed or late is decided by the extractive rule; ``notes`` counts them.
     """
     chat = _as_llm(llm)
+    cfg = cfg or AnswerSettings()
     decisions = Decisions()
     asked: list[tuple[tuple[str, int | None], Sequence[Evidence]]] = []
     prompts: list[str] = []
     for cand, evs in shortlist:
         key = (cand.doc.doc_id, cand.year)
-        if not evs or max(ev.coverage for ev in evs) < JUDGE_MIN_COVERAGE:
+        evs = [ev for ev in evs if ev.coverage > 0] if words else list(evs)
+        if not evs or max(ev.support for ev in evs) < JUDGE_MIN_COVERAGE:
             decisions[key] = None
             continue
         asked.append((key, evs))
@@ -285,7 +290,7 @@ def judge_reports(
         except (LLMError, ValueError) as exc:
             log.warning("judge reply for %s unusable (%s); extractive rule used", key[0], exc)
             fallbacks += 1
-            decisions[key] = _rule(spec, evs)
+            decisions[key] = _rule(spec, evs, cfg, words)
     if fallbacks:
         decisions.notes.append(
             f"LLM judge unusable for {fallbacks} of {len(asked)} reports: extractive rule used"
@@ -302,7 +307,7 @@ def _passage(c: Citation) -> str:
         meta.append(f"{c.report_year}年报告")
     if c.covered_year is not None:
         meta.append(f"所述年份：{c.covered_year}年")
-    meta.append(_SECTION.get(c.section, c.section))
+    meta.append(lexicon().section_long(c.section))
     return f"[{c.id}] {_META_SEP.join(meta)}\n“{c.quote}”"
 
 

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from rag.errors import StoreError
 from rag.models import Chunk, ReportMeta
 
@@ -52,6 +54,14 @@ CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, doc_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_generation ON changes(generation);
+CREATE TABLE IF NOT EXISTS units (
+    doc_id TEXT PRIMARY KEY REFERENCES docs(doc_id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    spans BLOB NOT NULL,
+    vectors BLOB NOT NULL
+);
 """
 
 
@@ -233,6 +243,7 @@ class Catalog:
 
     def delete_document(self, doc_id: str) -> None:
         with self._tx() as db:
+            db.execute("DELETE FROM units WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
             self._changed(db, doc_id)
@@ -347,6 +358,43 @@ class Catalog:
             if done:
                 self._bump(db, "status_generation")
         return done
+
+    # -- sentence units and their vectors
+    def put_units(
+        self, doc_id: str, model_id: str, spans: np.ndarray, vectors: np.ndarray
+    ) -> None:
+        """Store a report's units: ``spans`` (n, 2) offsets, ``vectors`` (n, dim), kept as
+        float16 (ranking needs no more; a 3,004-report store keeps ~0.9 GB instead of 1.8)."""
+        spans = np.ascontiguousarray(spans, dtype=np.int32).reshape(-1, 2)
+        vecs = np.ascontiguousarray(vectors, dtype=np.float16)
+        if vecs.ndim != 2 or vecs.shape[0] != spans.shape[0]:
+            raise StoreError(f"units of {doc_id}: {spans.shape[0]} spans, {vecs.shape} vectors")
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO units(doc_id, model_id, n, dim, spans, vectors)"
+                " VALUES (?,?,?,?,?,?)",
+                (doc_id, model_id, vecs.shape[0], vecs.shape[1], spans.tobytes(), vecs.tobytes()),
+            )
+
+    def units(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+        """doc_id → (model_id, spans (n, 2) int32, vectors (n, dim) float16) of the reports
+        whose units are stored."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            sql = ("SELECT doc_id, model_id, n, dim, spans, vectors FROM units"
+                   f" WHERE doc_id IN ({marks})")
+            for doc_id, model_id, n, dim, spans, vecs in self._query(sql, part):
+                if len(spans) != n * 8 or len(vecs) != n * dim * 2:
+                    raise StoreError(f"the stored units of {doc_id} are damaged")
+                out[doc_id] = (
+                    model_id,
+                    np.frombuffer(spans, dtype=np.int32).reshape(n, 2),
+                    np.frombuffer(vecs, dtype=np.float16).reshape(n, dim),
+                )
+        return out
 
     def embedded_doc_ids(self) -> set[str]:
         return {r[0] for r in self._query("SELECT doc_id FROM docs WHERE status='complete'")}

@@ -127,6 +127,21 @@ class BM25Index:
             out[col.indices] += col.data * self.idf[j]
         return out
 
+    def has_all(self, tokens: Sequence[str], candidates: Sequence[str] | None = None) -> bool:
+        """Whether some chunk (of ``candidates``, default any) holds every one of ``tokens``."""
+        found = [self.vocab.get(t) for t in dict.fromkeys(tokens)]
+        cols = [j for j in found if j is not None]
+        if not cols or len(cols) < len(found):
+            return False
+        rows = (np.arange(len(self.ids)) if candidates is None else
+                np.fromiter((self._pos[c] for c in candidates if c in self._pos), dtype=np.int64))
+        for j in cols:
+            col = self._w.indices[self._w.indptr[j] : self._w.indptr[j + 1]]
+            rows = np.intersect1d(rows, col, assume_unique=False)
+            if rows.size == 0:
+                return False
+        return True
+
     def search(
         self, query_tokens: Sequence[str], candidates: Sequence[str] | None, k: int
     ) -> list[tuple[str, float]]:

@@ -6,6 +6,9 @@ import logging
 import os
 import pickle
 import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,21 @@ from rag.index.vectors import VectorIndex, make_client
 log = logging.getLogger(__name__)
 
 LEXICAL_FORMAT = 2  # bump when BM25Index's pickled fields change
+UNIT_CACHE_BYTES = 256 << 20  # sentence-unit vectors kept in memory between questions
 LexicalState = tuple[BM25Index, list[ChunkRow], int]  # index, its rows, catalog generation
+
+
+@dataclass(frozen=True)
+class Units:
+    """A report's sentence units: offsets (n, 2) and float16 vectors (n, dim) of a model."""
+
+    model_id: str
+    spans: np.ndarray
+    vectors: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.spans.nbytes + self.vectors.nbytes)
 
 
 class Store:
@@ -38,6 +55,9 @@ class Store:
         self._docs: dict[str, DocRecord] = {}
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
+        self._units: OrderedDict[str, Units] = OrderedDict()
+        self._units_bytes = 0
+        self._units_gen = -1
 
     @property
     def write_lock(self) -> threading.RLock:
@@ -133,6 +153,33 @@ class Store:
             self._refresh()
             assert self._lex is not None
             return self._lex, self._rows, self._docs
+
+    def units(self, doc_ids: Iterable[str]) -> dict[str, Units]:
+        """The stored sentence units of these reports (those embedded), least recently used
+        dropped from memory beyond ``UNIT_CACHE_BYTES``."""
+        ids = list(dict.fromkeys(doc_ids))
+        with self._lock:
+            gen = self.catalog.status_generation() + self.catalog.generation()
+            if gen != self._units_gen:  # a report re-embedded or replaced: read again
+                self._units.clear()
+                self._units_bytes = 0
+                self._units_gen = gen
+            out = {d: self._units[d] for d in ids if d in self._units}
+            for d in out:
+                self._units.move_to_end(d)
+        missing = [d for d in ids if d not in out]
+        if missing:
+            loaded = {d: Units(*row) for d, row in self.catalog.units(missing).items()}
+            out.update(loaded)
+            with self._lock:
+                for d, u in loaded.items():
+                    if d not in self._units:
+                        self._units[d] = u
+                        self._units_bytes += u.nbytes
+                while self._units_bytes > UNIT_CACHE_BYTES and len(self._units) > 1:
+                    _, old = self._units.popitem(last=False)
+                    self._units_bytes -= old.nbytes
+        return out
 
     def delete(self, doc_id: str) -> None:
         """Remove a report from both indexes: Chroma first, then the catalog."""

@@ -35,24 +35,18 @@ from rag.ingest.load import load_document
 from rag.ingest.manifest import load_manifest
 from rag.ingest.meta import extract_meta
 from rag.ingest.sections import tag_sections
+from rag.ingest.units import units_of
 from rag.models import Chunk, LoadedDocument, ReportMeta, Section
+from rag.text.lexicon import lexicon
 
 log = logging.getLogger(__name__)
 
 # Bumped when parsing, metadata or chunking changes, so that re-ingesting re-parses.
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 SUPPORTED = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 MANIFEST_NAMES = ("manifest.tsv", "manifest.csv", "manifest.json")
 # A folder's own documentation is not a report (SOURCE.md beside the cities corpus).
 _FOLDER_DOCS = re.compile(r"^(README|SOURCE|LICENSE|LICENCE|CHANGELOG|NOTICE)(\.[a-z]+)?$", re.I)
-KIND_LABEL = {
-    "review": "回顾",
-    "review_multi": "五年回顾",
-    "plan": "工作安排",
-    "targets": "预期目标",
-    "annex": "附注",
-    "other": "",
-}
 
 
 @dataclass
@@ -87,6 +81,7 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks_added: int = 0
     chunks_embedded: int = 0
+    units_embedded: int = 0  # sentence units sent to the embedder (a chunk's vector is theirs)
     # Of those, the texts the embedding backend computed (the rest came from the cache by
     # text hash); None when no cache sits in front of the backend.
     texts_computed: int | None = None
@@ -104,6 +99,7 @@ class IngestReport:
             "skipped": [{"source": s, "reason": r} for s, r in self.skipped],
             "chunks_added": self.chunks_added,
             "chunks_embedded": self.chunks_embedded,
+            "units_embedded": self.units_embedded,
             "texts_computed": self.texts_computed,
             "parse_seconds": round(self.parse_seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
@@ -115,6 +111,7 @@ class IngestReport:
             f"{self.files} files: {len(self.added)} added, {len(self.replaced)} replaced, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped",
             f"{self.chunks_added} chunks parsed, {self.chunks_embedded} embedded"
+            + (f" from {self.units_embedded} sentence units" if self.units_embedded else "")
             + (f" ({self.texts_computed} computed, the rest cached)"
                if self.texts_computed is not None and self.chunks_embedded else ""),
             f"time: {self.seconds:.1f}s (parse {self.parse_seconds:.1f}s, "
@@ -158,7 +155,8 @@ def embedding_text(chunk: Chunk, meta: ReportMeta) -> str:
         when = f"{chunk.covered_from}年"
         if chunk.covered_to and chunk.covered_to != chunk.covered_from:
             when = f"{chunk.covered_from}-{chunk.covered_to}年"
-    header = f"{meta.region} {when}{KIND_LABEL.get(chunk.kind, '')}".strip()
+    label = "" if chunk.kind == "other" else lexicon().section_short(chunk.kind)
+    header = f"{meta.region} {when}{label}".strip()
     return f"{header}：{chunk.text}"
 
 
@@ -298,7 +296,7 @@ class Ingestor:
         if embed and not dry_run:
             t1 = time.perf_counter()
             before = _computed(self.embeddings)
-            report.chunks_embedded = self.embed_pending()
+            report.chunks_embedded, report.units_embedded = self.embed_pending()
             after = _computed(self.embeddings)
             if after is not None:
                 report.texts_computed = after - (before or 0)
@@ -309,56 +307,101 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def embed_pending(self) -> int:
-        """Embed every chunk not yet in Chroma; returns how many were written."""
+    def embed_pending(self) -> tuple[int, int]:
+        """Embed the reports whose chunks are not yet in Chroma; returns the chunks written
+        and the sentence units embedded.
+
+        What is embedded is each report's sentence units (:mod:`rag.ingest.units`); they are
+        stored with the report, and a chunk's vector is the normalized mean of its units'
+        vectors, so a report costs one embedding per unit and nothing more.
+        """
         catalog = self._store.catalog
         total = catalog.count_pending()
         if total == 0:
-            return 0
+            return 0, 0
         docs = {d.doc_id: d for d in catalog.documents()}
-        done = 0
+        by_doc: dict[str, list] = {}
+        for r in catalog.pending_chunks(total):
+            if r.doc_id in docs:
+                by_doc.setdefault(r.doc_id, []).append(r)
+        done = units = 0
         bar = tqdm(total=total, desc="embed", unit="chunk", disable=not self.progress)
-        rows = catalog.pending_chunks(total)
-        # Embedding (CPU) overlaps with the previous batch's Chroma write (I/O).
+        # Embedding (CPU) overlaps with the previous batch's writes (I/O).
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending_write = None
-            for i in range(0, len(rows), self.batch_size):
-                batch = [r for r in rows[i : i + self.batch_size] if r.doc_id in docs]
-                if not batch:
-                    continue
-                chunks = [
-                    Chunk(r.chunk_id, r.doc_id, r.ordinal, r.start, r.end, r.text,
-                          r.kind, r.covered_from, r.covered_to)
-                    for r in batch
-                ]
-                texts = [embedding_text(c, docs[c.doc_id].meta) for c in chunks]
-                metas = [_chroma_meta(c, docs[c.doc_id]) for c in chunks]
-                vectors = _embed_array(self.embeddings, texts)
+            for work in self._doc_batches(by_doc):
+                texts = [text[s:e] for _, text, spans, _ in work for s, e in spans]
+                units += len(texts)
+                vectors = _embed_array(self.embeddings, texts) if texts else np.zeros((0, 0))
                 if pending_write is not None:
                     pending_write.result()
-                pending_write = writer.submit(
-                    self._write, [c.chunk_id for c in chunks], vectors, metas
-                )
-                done += len(batch)
-                bar.update(len(batch))
+                pending_write = writer.submit(self._write_docs, work, vectors, docs)
+                n = sum(len(rows) for *_, rows in work)
+                done += n
+                bar.update(n)
             if pending_write is not None:
                 pending_write.result()
         bar.close()
-        return done
+        return done, units
 
-    def _write(self, ids, vectors, metas) -> None:
-        with self._store.write_lock:
-            # A report deleted while its chunks were being embedded must not reach Chroma.
-            alive = self._store.catalog.existing_chunk_ids(ids)
-            if len(alive) < len(ids):
-                keep = [i for i, cid in enumerate(ids) if cid in alive]
-                ids = [ids[i] for i in keep]
-                vectors = vectors[keep]
-                metas = [metas[i] for i in keep]
-            if not ids:
-                return
-            self._store.vectors.upsert(ids, vectors, metas)
-            self._store.catalog.mark_embedded(ids)
+    def _doc_batches(self, by_doc: dict[str, list]) -> Iterable[list]:
+        """Whole reports with their units, grouped until a call has ``batch_size`` units
+        (a report is never split: its units and chunk vectors are written together)."""
+        catalog = self._store.catalog
+        group: list = []
+        size = 0
+        for doc_id, pending in by_doc.items():
+            text = catalog.text(doc_id) or ""
+            rows = catalog.chunks([doc_id])
+            spans = units_of(text, [(r.start, r.end) for r in rows])
+            group.append((doc_id, text, spans, pending))
+            size += len(spans)
+            if size >= self.batch_size:
+                yield group
+                group, size = [], 0
+        if group:
+            yield group
+
+    def _write_docs(self, work, vectors: np.ndarray, docs) -> None:
+        model_id = str(getattr(self.embeddings, "model_id", type(self.embeddings).__name__))
+        at = 0
+        for doc_id, _text, spans, rows in work:
+            vecs = vectors[at : at + len(spans)]
+            at += len(spans)
+            chunk_vecs = _chunk_vectors(spans, vecs, [(r.start, r.end) for r in rows])
+            chunks = [
+                Chunk(r.chunk_id, r.doc_id, r.ordinal, r.start, r.end, r.text,
+                      r.kind, r.covered_from, r.covered_to)
+                for r in rows
+            ]
+            with self._store.write_lock:
+                # A report deleted while it was being embedded must not reach Chroma.
+                alive = self._store.catalog.existing_chunk_ids([c.chunk_id for c in chunks])
+                keep = [i for i, c in enumerate(chunks) if c.chunk_id in alive]
+                if not keep:
+                    continue
+                self._store.catalog.put_units(doc_id, model_id, np.asarray(spans), vecs)
+                self._store.vectors.upsert(
+                    [chunks[i].chunk_id for i in keep], chunk_vecs[keep],
+                    [_chroma_meta(chunks[i], docs[doc_id]) for i in keep],
+                )
+                self._store.catalog.mark_embedded([chunks[i].chunk_id for i in keep])
+
+
+def _chunk_vectors(
+    units: list[tuple[int, int]], vectors: np.ndarray, chunks: list[tuple[int, int]]
+) -> np.ndarray:
+    """Each chunk's vector: the normalized mean of the vectors of the units inside it."""
+    starts = np.fromiter((s for s, _ in units), dtype=np.int64, count=len(units))
+    vecs = np.asarray(vectors, dtype=np.float32)
+    out = np.zeros((len(chunks), vecs.shape[1] if vecs.ndim == 2 else 0), dtype=np.float32)
+    for i, (cs, ce) in enumerate(chunks):
+        lo, hi = np.searchsorted(starts, cs), np.searchsorted(starts, ce)
+        inside = [j for j in range(lo, hi) if units[j][1] <= ce] or list(range(lo, hi))
+        if inside:
+            mean = vecs[inside].mean(axis=0)
+            out[i] = mean / max(float(np.linalg.norm(mean)), 1e-6)
+    return out
 
 
 def _parse_one(ingestor: Ingestor, path: Path) -> tuple[ParsedReport | None, str | None]:

@@ -239,6 +239,15 @@ class Gazetteer:
             self._pinyin = index
         return self._pinyin
 
+    def english_index(self) -> dict[str, list[Place]]:
+        """Lowercase pinyin and English names ("heping district", "shaanxi") → places."""
+        return self._pinyin_index()
+
+    @staticmethod
+    def conventional_english() -> set[str]:
+        """English names that are not the pinyin ("shaanxi", "inner mongolia")."""
+        return {a for names in _ENGLISH.values() for a in names}
+
     def find_in_question(self, question: str) -> list[Place]:
         """Places a question names, in Chinese or English, most specific kept.
 

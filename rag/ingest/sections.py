@@ -13,14 +13,14 @@ import re
 from collections.abc import Iterable, Iterator
 
 from rag.models import Section
+from rag.text.lexicon import lexicon
+from rag.text.years import FIVE_YEAR as _FIVE_YEAR_RE
+from rag.text.years import FIVE_YEAR_PLANS as _FIVE_YEAR
+from rag.text.years import RANGE as _RANGE
+from rag.text.years import YEAR_NIAN as _YEAR
 
 _END_PUNCT = "。；;！!？?"
 _NUM_HEADING = re.compile(r"^(#+\s*)?([一二三四五六七八九十]+、|第[一二三四五六七八九十]+部分)")
-_FIVE_YEAR = {"九五": 1996, "十五": 2001, "十一五": 2006, "十二五": 2011, "十三五": 2016,
-              "十四五": 2021, "十五五": 2026}
-_FIVE_YEAR_RE = re.compile(r"[“\"]?(十[一二三四五]?五|九五)[”\"]?(时期|期间|以来|规划|计划)?")
-_RANGE = re.compile(r"(\d{4})\s*[—\-–~至到]+\s*(\d{4})年")
-_YEAR = re.compile(r"(\d{4})年")
 _REVIEW_HEAD = ("回顾", "过去", "一年来", "五年来", "以来")
 _PLAN_HEAD = ("安排", "任务", "要求", "重点", "目标", "工作", "计划", "思路", "建议", "实事")
 _ANNEX = re.compile(r"^(附件|附[：:]|附录|名词解释|注释|.{0,12}(相关注释|名词解释|注释)$)")
@@ -30,7 +30,6 @@ _MULTI_START = re.compile(
     r"^(——)?(过去的?五年|五年来|本届政府任期内|“?十[一二三四五]?五”?(以来|时期))")
 _PLAN_START = re.compile(r"^(今年是|今年工作|今年政府工作|做好今年|今年经济社会发展|"
                          r"今后五年|未来五年|今后一个时期)")
-_TARGETS = re.compile(r"(主要)?预期目标(是|为|[：:])|主要预期目标")
 _ACHIEVED = re.compile(r"完成|建成|实现|获得|获评|荣获|入选|较上年|比上年|同比|累计|全年|达到|"
                        r"增加|下降|提升|新增|成功")
 _INTENDED = re.compile(r"将|要|力争|确保|计划|争取|今年|明年")
@@ -178,7 +177,8 @@ def tag_sections(text: str, blocks, report_year: int | None) -> list[Section]:
                 if new:
                     kind, lo, hi = new
                     started = True
-                if (_TARGETS.search(line[:60]) and (kind in ("plan", "targets")
+                targets = lexicon().cues["targets_section"]
+                if (targets.search(line[:60]) and (kind in ("plan", "targets")
                                                     or "今年" in line[:60])):
                     # Targets are the paragraph itself; the plan goes on after it.
                     this = ("targets", report_year, report_year)

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.followup import resolve_followup
+from rag.ingest.regions import get_gazetteer
+from rag.retrieve.places import Place, PlaceMatcher
+
+# The store's places, and the gazetteer for every other one (迎泽区 is not in this store).
+PLACES = PlaceMatcher([Place("和平区", "district"), Place("天津市", "city"),
+                       Place("天津市", "province"), Place("历城区", "district")], get_gazetteer())
 
 JIUYE = "和平区2021年新增就业多少人？"
 AIR = "How many days of good air quality did Heping District in Tianjin have in 2022?"
@@ -30,7 +36,7 @@ AIR = "How many days of good air quality did Heping District in Tianjin have in 
     ],
 )
 def test_follow_ups_take_the_previous_topic(history, question, expected):
-    assert resolve_followup(history, question) == expected
+    assert resolve_followup(history, question, PLACES) == expected
 
 
 @pytest.mark.parametrize(
@@ -44,4 +50,4 @@ def test_follow_ups_take_the_previous_topic(history, question, expected):
     ],
 )
 def test_new_questions_are_left_alone(history, question):
-    assert resolve_followup(history, question) == question
+    assert resolve_followup(history, question, PLACES) == question

@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage
 from langchain_openai import ChatOpenAI
 
 from rag.answer.evidence import Evidence
+from rag.answer.figures import Figure
 from rag.answer.llm import (
     FALLBACK_NOTE,
     INVALID_NOTE,
@@ -28,13 +29,22 @@ from rag.config import LLMSettings
 from rag.errors import ConfigError
 from rag.index.catalog import DocRecord
 from rag.models import Answer, Citation, Item, ReportMeta
-from rag.retrieve.question import QuestionSpec
 from rag.retrieve.search import Candidate
+from rag.retrieve.spec import Form, Mode, QuestionSpec
+from rag.text.quantities import Condition, read_quantity
 
-SPEC = QuestionSpec(text="2022年哪些区新增了学位？", lang="zh", kind="list", years=[2022],
-                    terms=["学位"], direction="up")
-NUMERIC = QuestionSpec(text="2022年哪些区新增学位多少个？", lang="zh", kind="list", years=[2022],
-                       terms=["学位"], numeric=True)
+
+def spec(text: str, **fields) -> QuestionSpec:
+    return QuestionSpec(text=text, normalized=text, lang="zh", form=Form.LIST,
+                        mode=Mode.ACHIEVED, years=[2022], terms=["学位"], **fields)
+
+
+def quantity(written: str):
+    return read_quantity(written, 0)[0]
+
+
+SPEC = spec("2022年哪些区新增了学位？", direction="up")
+NUMERIC = spec("2022年哪些区新增学位多少个？", numeric=True)
 
 
 def doc(doc_id: str, district: str) -> DocRecord:
@@ -45,12 +55,10 @@ def doc(doc_id: str, district: str) -> DocRecord:
 
 
 def ev(doc_id: str, quote: str, coverage: float = 1.0, number: bool = True,
-       direction: bool = True, value: tuple[float, str] | None = None) -> Evidence:
-    found = Evidence(doc_id, 0, len(quote), quote, coverage, direction, number, 0.0, coverage,
-                     value)
-    if hasattr(found, "local_coverage"):  # the share of the topic in the figure's own clause
-        found.local_coverage = coverage
-    return found
+       direction: bool = True, value: str | None = None) -> Evidence:
+    figure = Figure(quantity(value), 0, len(quote)) if value else None
+    return Evidence(doc_id, 0, len(quote), quote, coverage, direction, number, 0.0, coverage,
+                    figure, local_coverage=coverage)
 
 
 def citation(i: int, quote: str, region: str = "天津市和平区") -> Citation:
@@ -141,8 +149,8 @@ def shortlist():
     a, b, c = doc("a", "和平区"), doc("b", "东丽区"), doc("c", "河西区")
     return [
         (Candidate(a, 2022, []),
-         [ev("a", "推进学位建设。", number=False), ev("a", "新增学位6300个,", value=(6300, "个"))]),
-        (Candidate(b, 2022, []), [ev("b", "增加学位3566个,", value=(3566, "个"))]),
+         [ev("a", "推进学位建设。", number=False), ev("a", "新增学位6300个,", value="6300个")]),
+        (Candidate(b, 2022, []), [ev("b", "增加学位3566个,", value="3566个")]),
         (Candidate(c, 2022, []), [ev("c", "学位", coverage=0.2)]),
     ]
 
@@ -172,8 +180,8 @@ def test_judge_numeric_pick_must_hold_a_number() -> None:
 
 
 def test_judge_pick_must_meet_the_condition_asked() -> None:
-    over = QuestionSpec(text="2022年哪些区新增学位超过5000个？", lang="zh", kind="list",
-                        years=[2022], terms=["学位"], condition=(">", 5000.0, ""))
+    over = spec("2022年哪些区新增学位超过5000个？", numeric=True,
+                condition=Condition(">", quantity("5000个")))
     model = fake('{"match": true, "sentence": 1}')
     decided = judge_reports(ChatLLM(model, max_concurrency=1), over, shortlist()[:2])
     assert decided[("a", 2022)].quote == "新增学位6300个,"  # the rule's pick: 6300 > 5000

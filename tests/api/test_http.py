@@ -15,6 +15,7 @@ from api.main import create_app
 from rag.config import APISettings, Settings
 from rag.errors import StoreError
 from rag.models import Answer
+from rag.retrieve.places import PlaceMatcher
 
 
 def make_client(assistant, **api) -> TestClient:
@@ -190,6 +191,9 @@ class FakeAssistant:
 
     def ask(self, question: str, debug: bool = False) -> Answer:
         return self.behave(question)
+
+    def places(self) -> PlaceMatcher:
+        return PlaceMatcher([])
 
     def documents(self):
         raise RuntimeError("boom")

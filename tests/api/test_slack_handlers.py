@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from api.slack.handlers import Memory, answer_event, is_direct_message, question_of
 from rag.errors import QuestionError
 from rag.models import Answer, Citation
+from rag.retrieve.places import Place, PlaceMatcher
 
 
 class Client:
@@ -29,6 +30,9 @@ class Recorder:
             raise self.fail
         c = Citation(1, "s.txt", "d", "天津市和平区", 2023, 2022, "review", "新增就业2万人", 0, 7)
         return Answer(question, "新增就业2万人[1]", True, "extractive", [c])
+
+    def places(self) -> PlaceMatcher:
+        return PlaceMatcher([Place("和平区", "district")])
 
 
 def event(text: str, ts: str = "1.1", thread_ts: str | None = None) -> dict:

@@ -1,0 +1,172 @@
+"""Which figure of a sentence is the topic's own: "地区生产总值增长6%" → 6 % for 生产总值.
+
+Pure code over a sentence and the topic's terms. The figure must be that indicator's (not
+the next indicator's in the sentence, not a share of it), of one year (not "年均增长",
+"比2016年增长", unless the question asks for several years), and, when a direction is asked,
+a change in that direction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text.lexicon import lexicon
+from rag.text.quantities import Quantity, read_quantity
+
+_STOP_WINDOW = re.compile(r"[。；;！？]")
+# Words between a topic and its figure that make the figure span several years
+# ("年均增长7.9%", "比2016年增长30.3%", "累计下降"): not the figure of one year.
+_MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d年")
+_LEVEL_AFTER_CHANGE = re.compile(r"(?:总量|总额|规模)(?:达到?|为|突破|超过?)?\s*(?=\d)")
+_SHARE = re.compile(r"比重|占比")
+# What may stand before a figure: "达", "同比增长", "幅度超".
+_LEAD = re.compile(r"(?:了|达|为|至|到|约|近|超过|超|幅度超?|幅度|分别|同比|比上年|达到|实现)*\s*")
+_DIGIT = re.compile(r"\d")
+# What may stand between commas on the way from an indicator to its change: "4550亿元，
+# 同比分别增长10%", "24653亿元，按可比价计算，增长4.6%", "高于全省1个百分点，按增长7%以上安排".
+_LINK = re.compile(
+    r"(?:同比|比上年|较上年|分别|预计|约|按(?:可比价格?|不变价格?|可比口径)?(?:计算)?)*"
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The topic's figure in a sentence: its quantity, where its topic word starts and
+    where the figure ends (offsets into the sentence)."""
+
+    quantity: Quantity
+    anchor: int
+    end: int
+
+
+class Anchor:
+    """A topic word as found in sentences: its text, sub-words and other written forms."""
+
+    def __init__(self, text: str, parts: tuple[str, ...], weight: float,
+                 short: tuple[str, ...] = ()) -> None:
+        self.text, self.parts, self.weight, self.short = text, parts, weight, short
+
+    def found_in(self, s: str) -> bool:
+        return (
+            self.text in s
+            or any(a in s for a in self.short)
+            or (len(self.parts) > 1 and all(p in s for p in self.parts))
+        )
+
+
+def _window(s: str, start: int, size: int = 40) -> str:
+    """Text after a term: up to a sentence stop, and across at most two commas."""
+    w = s[start : start + size]
+    stop = _STOP_WINDOW.search(w)
+    if stop:
+        w = w[: stop.start()]
+    commas = [i for i, ch in enumerate(w) if ch in "，,"]
+    if len(commas) >= 3:
+        w = w[: commas[2]]
+    return w
+
+
+def anchors_in(s: str, terms: list[Anchor]) -> list[tuple[int, int]]:
+    """Where the topic's rarest word stands in a sentence (the figure follows it)."""
+    soft = lexicon().soft_terms
+    strong = [t for t in terms if t.text not in soft and len(t.text) >= 2] or [
+        t for t in terms if t.text not in soft
+    ]
+    for t in sorted(strong, key=lambda t: -t.weight):
+        hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.text), s)]
+        for short in t.short if not hits else ():
+            hits += [(m.start(), m.end()) for m in re.finditer(re.escape(short), s)]
+        if not hits and len(t.parts) > 1 and all(p in s for p in t.parts):
+            hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.parts[-1]), s)]
+        if hits:
+            return hits
+    return []
+
+
+def _same_indicator(lead: str) -> bool:
+    """Whether the words between a topic and its change still speak of that topic: after a
+    comma only a link may stand, not another indicator ("增速不低于全省平均水平，全社会固定资产
+    投资增长7%")."""
+    return all(_LINK.fullmatch(part.strip()) for part in re.split(r"[，,]", lead)[1:])
+
+
+def _figure_at(w: str, pos: int) -> tuple[Quantity, int] | None:
+    """The quantity at ``pos`` of ``w`` after its lead words ("达", "同比增长")."""
+    lead = _LEAD.match(w, pos)
+    at = lead.end() if lead else pos
+    if at >= len(w) or not w[at].isdigit():
+        return None
+    got = read_quantity(w, at)
+    if got is None:
+        return None
+    q, end = got
+    if not q.above and re.search(r"超", w[pos:at]):
+        q = Quantity(q.value, q.unit, True, q.scaled)
+    return q, end
+
+
+def bound_figure(
+    s: str, terms: list[Anchor], direction: str | None, multi_year: bool = False
+) -> Figure | None:
+    """The figure a sentence gives for the topic: "地区生产总值增长6%" → 6 % (anchor 0).
+
+    With a direction, the number must follow a word of that direction, itself after the
+    topic ("事故起数下降30.7%") or just before it ("新增就业2万人"). Without one, the first
+    figure after the topic that is not a change ("增长2%" is not a total). A figure stated
+    as "超30%" or "30%以上" counts as just above 30. Unless ``multi_year``, a figure over
+    several years ("年均增长7.9%", "比2016年增长30.3%") is not taken for one year's.
+    """
+    lex = lexicon()
+    words = sorted((w for w in lex.directions_zh[direction] if len(w) >= 2), key=len,
+                   reverse=True) if direction else []
+    changes = lex.change_words()
+    for start, end in anchors_in(s, terms):
+        w = _window(s, end)
+        if direction:
+            for word in words:
+                i = w.find(word)
+                if i < 0:
+                    continue
+                lead = w[:i]
+                if not multi_year and _MULTI_YEAR.search(lead):
+                    break
+                if _SHARE.search(lead) or not _same_indicator(lead):
+                    continue
+                got = _figure_at(w, i + len(word))
+                if got:
+                    return Figure(got[0], start, end + got[1])
+            before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
+            if not multi_year and _MULTI_YEAR.search(before):
+                continue  # "累计实现城镇新增就业22.2万人": five years, not one
+            if any(word in before for word in words):
+                m = _DIGIT.search(w)
+                if m and m.start() <= 12 and not _SHARE.search(w[: m.start()]):
+                    got = _figure_at(w, m.start())
+                    if got:
+                        return Figure(got[0], start, end + got[1])
+        else:
+            m = _DIGIT.search(w)
+            if m and m.start() <= 12:
+                lead = w[: m.start()]
+                if _SHARE.search(lead):
+                    continue
+                if not multi_year and _MULTI_YEAR.search(lead):
+                    continue
+                if any(c in lead for c in changes) and not re.search(r"[到至]$", lead):
+                    # "增长2%" is a change, not the level asked ("提升到85%" is); the level
+                    # may follow it: "增长4.6%，总量1.74万亿元".
+                    first = read_quantity(w, m.start())
+                    rest_at = first[1] if first else m.end()
+                    later = _LEVEL_AFTER_CHANGE.search(w, rest_at)
+                    got = _figure_at(w, later.end()) if later else None
+                    if later and got:
+                        return Figure(got[0], start, end + got[1])
+                    continue
+                got = _figure_at(w, m.start())
+                if got:
+                    q, fend = got
+                    if re.search(r"(超过|超|高于|逾|多于)$", lead) and not q.above:
+                        q = Quantity(q.value, q.unit, True, q.scaled)
+                    return Figure(q, start, end + fend)
+    return None

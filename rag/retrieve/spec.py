@@ -1,0 +1,80 @@
+"""What a question asks, as typed data: :class:`QuestionSpec`.
+
+Built by :func:`rag.retrieve.understand.understand`; read by the candidate filters, the
+evidence scorer and the answer strategies. Nothing here parses text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rag.retrieve.places import Place, PlaceMention
+from rag.text.quantities import Condition, Unit
+
+
+class Mode(StrEnum):
+    """What the question wants of the reports."""
+
+    ACHIEVED = "achieved"  # results of the year asked: the reports that review it
+    PLANNED = "planned"  # plans and targets for the year asked
+    MENTIONED = "mentioned"  # what the reports of that year say, in any section
+
+
+class Form(StrEnum):
+    """How the question asks."""
+
+    FACT = "fact"  # one value or statement (of one or several places)
+    LIST = "list"  # which places …: every matching report
+    COMPARE = "compare"  # two or more places side by side
+
+
+@dataclass(frozen=True)
+class RelativeYear:
+    """"去年", "last year": a year counted from the latest report of the place asked."""
+
+    offset: int  # -1 last year, 0 this year, -2 the year before last
+    word: str  # as written
+
+
+@dataclass
+class QuestionSpec:
+    text: str  # as asked
+    normalized: str  # simplified characters, half-width, numbers in digits
+    lang: str  # "zh" | "en"
+    form: Form
+    mode: Mode
+    mentions: list[PlaceMention] = field(default_factory=list)
+    missing_places: list[str] = field(default_factory=list)  # named, not in the store
+    years: list[int] = field(default_factory=list)
+    relative: RelativeYear | None = None
+    numeric: bool = False  # asks for a figure ("多少", "how many")
+    count: bool = False  # asks how many things ("多少处", "how many homes"), not a rate
+    statement: bool = False  # asks what was done or how it went ("做得怎么样")
+    multi_year: bool = False  # asks about several years ("年均", "five-year")
+    overview: bool = False  # asks for a plan's targets as a whole ("主要预期目标是什么")
+    target_levels: tuple[str, ...] = ()  # "哪些区" → ("district",)
+    topic: str = ""  # the question without places, years and question words
+    terms: list[str] = field(default_factory=list)  # Chinese words of the topic
+    direction: str | None = None  # "up" | "down" | "zero"
+    condition: Condition | None = None
+    unit: Unit | None = None  # the unit the figure is asked in ("多少公里", "how many km")
+    notes: list[str] = field(default_factory=list)  # what the reading assumed
+
+    @property
+    def places(self) -> list[Place]:
+        return list(dict.fromkeys(m.place for m in self.mentions))
+
+    @property
+    def wants_plan(self) -> bool:
+        return self.mode is Mode.PLANNED
+
+    @property
+    def direction_required(self) -> bool:
+        """A change asked must be stated — except "how many … were added/built": a count
+        of what was built is the answer whatever verb the report uses (建成, 开通 …)."""
+        if self.direction is None:
+            return False
+        share = self.condition is not None and self.condition.quantity.is_share
+        return not (self.direction == "up" and self.count and self.form is not Form.LIST
+                    and not share)

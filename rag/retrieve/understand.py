@@ -1,0 +1,223 @@
+"""Reading a question into a :class:`QuestionSpec`: places, years, form, mode, condition,
+topic.
+
+The question is normalized first (traditional characters, full-width forms, numbers in
+words). How it asks — list, compare, plan, mention, a condition — is read with the closed
+word lists of :mod:`rag.text.lexicon`; what it is about is kept as text (``topic``) and as
+the question's own Chinese words (``terms``): whether a sentence is about it is decided by
+meaning downstream (:mod:`rag.retrieve.semantic`), never by a topic list here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rag.index.lexical import tokenize
+from rag.retrieve.places import PlaceMatcher
+from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
+from rag.text.glossary import translate
+from rag.text.lexicon import Lexicon, lexicon
+from rag.text.normalize import normalize_question
+from rag.text.quantities import (
+    NUMBER,
+    Condition,
+    Quantity,
+    Unit,
+    chinese_number_at,
+    read_quantity,
+    tables,
+)
+from rag.text.years import YEAR, years_in
+
+_ASK_ZH = re.compile(r"(?:多少|几)(?:万|亿|千)?")
+_LATIN_RUN = re.compile(r"(?<![a-z])[a-z]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_LATIN_WORD = re.compile(r"[a-z]+(?:[-&][a-z]+)*", re.I)
+
+
+def language(text: str) -> str:
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return "zh" if cjk >= max(2, len(text) // 10) else "en"
+
+
+def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
+    """The typed reading of ``question`` against the store's places."""
+    lex = lexicon()
+    text = question.strip()
+    q = normalize_question(text)
+    low = q.lower()
+    lang = language(q)
+    reading = places.read(q)
+    spec = QuestionSpec(text=text, normalized=q, lang=lang, form=Form.FACT, mode=Mode.ACHIEVED,
+                        mentions=reading.mentions, missing_places=reading.missing)
+    for m in reading.mentions:
+        if m.corrected_from:
+            spec.notes.append(f"took {m.corrected_from} for {m.place.name}")
+
+    _years(spec, q, lex, low)
+    # Two places named without a comparison word are compared too: the candidate filter
+    # decides, since only the store knows that "天津市" merely narrows "和平区".
+    if lex.cue("compare", q):
+        spec.form = Form.COMPARE
+    elif lex.cue("list", q):
+        spec.form = Form.LIST
+    planned = lex.cue("plan", q) and not lex.cue("achieved", q)
+    if spec.relative is not None and spec.relative.offset == 0:
+        planned = True  # "今年的目标": this year's is a plan
+    if lex.cue("mention", q) and (spec.years or spec.relative) and not planned:
+        spec.mode = Mode.MENTIONED
+    elif planned:
+        spec.mode = Mode.PLANNED
+    spec.numeric = lex.cue("numeric", q)
+    spec.unit = asked_unit(q)
+    spec.count = lex.cue("count", q) or (spec.unit is not None and not spec.unit.is_share)
+    spec.multi_year = lex.cue("multi_year", q)
+    if spec.form is Form.LIST:
+        for pattern, levels in lex.levels:
+            if pattern.search(low):
+                spec.target_levels = levels
+                break
+
+    rest = _without_places_and_years(q, reading.spans, lex)
+    rest = _condition(spec, rest, lex)
+    _topic(spec, rest, lex)
+    spec.statement = lex.cue("statement", q) and not spec.numeric and spec.condition is None
+    words = spec.terms if lang == "zh" else [*spec.terms, *spec.topic.split()]
+    spec.overview = spec.mode is Mode.PLANNED and all(
+        t.lower() in lex.overview_terms or len(t) == 1 for t in words)
+    return spec
+
+
+def asked_unit(q: str) -> Unit | None:
+    """The unit a question asks its figure in: "多少公里", "几处", "how many kilometres"."""
+    t = tables()
+    low = q.lower()
+    for m in _ASK_ZH.finditer(low):
+        got = t.unit_at(low, m.end())
+        if got:
+            return got[0]
+    for m in _LATIN_RUN.finditer(low):
+        got = t.unit_at(low, m.start())
+        if got and got[0].form.isascii():
+            return got[0]
+    return None
+
+
+def _years(spec: QuestionSpec, q: str, lex: Lexicon, low: str) -> None:
+    found = years_in(q)
+    spec.years = list(dict.fromkeys(y for _, y in found))
+    for m in spec.mentions:
+        after = [y for pos, y in found if 0 <= pos - m.end <= 2]
+        if after:
+            m.year = after[0]
+    if set(spec.years) - {m.year for m in spec.mentions}:
+        # A year no place claims ("武汉市2021年和2022年"): every place is asked every year.
+        for m in spec.mentions:
+            m.year = None
+    if spec.years:
+        return
+    for word, offset in lex.relative_years:
+        if (word in low if not word.isascii() else re.search(rf"\b{re.escape(word)}\b", low)):
+            spec.relative = RelativeYear(offset, word)
+            return
+
+
+def _without_places_and_years(q: str, spans: list[tuple[int, int]], lex: Lexicon) -> str:
+    rest = q
+    for s, e in sorted(spans, reverse=True):
+        rest = rest[:s] + " " + rest[e:]
+    rest = YEAR.sub(" ", rest)
+    rest = lex.counted_places.sub(" ", rest)
+    for word, _ in lex.relative_years:
+        rest = re.sub(re.escape(word), " ", rest, flags=re.I)
+    return rest
+
+
+def _quantity_at(text: str, pos: int) -> tuple[Quantity, int] | None:
+    """A quantity in digits or Chinese numerals at ``pos`` (spaces skipped)."""
+    while pos < len(text) and text[pos] == " ":
+        pos += 1
+    got = read_quantity(text, pos)
+    if got:
+        return got
+    cn = chinese_number_at(text, pos)
+    if cn:
+        digits, end = cn
+        tail = text[end:]
+        got = read_quantity(digits + tail, 0)
+        if got:
+            return got[0], end + got[1] - len(digits)
+    return None
+
+
+def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
+    """Find "降幅超过30%", "more than 1,000", "5%左右", "两万人以上"; remove it from ``rest``."""
+    low = rest.lower()
+    best: tuple[int, int, Condition] | None = None
+    for word, op in lex.condition_before:
+        for m in re.finditer(re.escape(word.lower()), low):
+            if word.isascii() and (
+                    (m.start() and low[m.start() - 1].isalpha())
+                    or (m.end() < len(low) and low[m.end()].isalpha())):
+                continue
+            got = _quantity_at(rest, m.end())
+            if got and (best is None or m.start() < best[0]):
+                best = (m.start(), got[1], Condition(op, got[0]))
+                break
+    if best is None:
+        for m in NUMBER.finditer(rest):
+            got = read_quantity(rest, m.start())
+            if not got:
+                continue
+            tail = low[got[1]:].lstrip()
+            for word, op in lex.condition_after:
+                if tail.startswith(word.lower()):
+                    end = len(rest) - len(tail) + len(word)
+                    best = (m.start(), end, Condition(op, got[0]))
+                    break
+            if best:
+                break
+    if best is None:
+        return rest
+    start, end, cond = best
+    # "超过30%" is the condition's operator, not a figure above 30.
+    spec.condition = Condition(cond.op, replace(cond.quantity, above=False))
+    spec.numeric = True
+    return rest[:start] + " " + rest[end:]
+
+
+def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
+    direction: str | None = None
+    if spec.lang == "en":
+        # Chinese written inside an English question is the report's wording: use it as is.
+        zh = [t for run in _CJK_RUN.findall(rest) for t in tokenize(run)]
+        latin = _CJK_RUN.sub(" ", rest)
+        glossed, latin = translate(latin)
+        words = [w.lower() for w in _LATIN_WORD.findall(latin)]
+        for w in words:
+            if w in lex.directions_en:
+                direction = direction or lex.directions_en[w]
+        topic_words = [w for w in words if w not in lex.scaffold_en and w not in lex.directions_en]
+        spec.topic = " ".join(topic_words + _CJK_RUN.findall(rest))
+        terms = zh + glossed
+    else:
+        for word, d in lex.rate_words.items():
+            if word in rest:
+                direction = direction or d
+                rest = rest.replace(word, " ")
+        block = lex.not_direction_after
+        for d in ("down", "up", "zero"):
+            for w in sorted(lex.directions_zh[d], key=len, reverse=True):
+                # "增加值" is an indicator, not a direction.
+                pattern = re.escape(w) + (rf"(?![{block}])" if block else "")
+                if len(w) >= 2 and re.search(pattern, rest):
+                    direction = direction or d
+                    rest = re.sub(pattern, " ", rest)
+        terms = [t for t in tokenize(rest) if t not in lex.scaffold_zh and not t.isdigit()]
+        spec.topic = re.sub(r"\s+", " ", "".join(
+            ch if "\u4e00" <= ch <= "\u9fff" or ch.isalnum() else " " for ch in rest)).strip()
+    # Drop terms contained in a longer term already present (生产 inside 生产总值).
+    terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]
+    spec.terms = terms
+    spec.direction = direction

@@ -1,0 +1,2 @@
+"""Language knowledge shared by ingestion, retrieval and answering: lexicons, quantities,
+years and question normalisation."""

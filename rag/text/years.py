@@ -1,0 +1,24 @@
+"""Years as reports and questions write them: "2023年", "2021—2025年", "十四五", "去年".
+
+The one owner of the year pattern (questions, follow-ups and section tagging read it here).
+"""
+
+from __future__ import annotations
+
+import re
+
+# A four-digit year of this era, not part of a longer number; "年" optional.
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
+# "2023年" with its 年: the form section headings and sentences use.
+YEAR_NIAN = re.compile(r"(?<!\d)(\d{4})年")
+RANGE = re.compile(r"(\d{4})\s*[—\-–~至到]+\s*(\d{4})年")
+FIVE_YEAR_PLANS = {"九五": 1996, "十五": 2001, "十一五": 2006, "十二五": 2011, "十三五": 2016,
+                   "十四五": 2021, "十五五": 2026}
+FIVE_YEAR = re.compile(r"[“\"]?(十[一二三四五]?五|九五)[”\"]?(时期|期间|以来|规划|计划)?")
+# A year named alone in a sentence ("2023年", "去年", "全年"), not the start of a range.
+ONE_YEAR = re.compile(r"(?:19|20)\d\d年(?![—\-至到])|去年|上年|全年|当年")
+
+
+def years_in(text: str) -> list[tuple[int, int]]:
+    """(position, year) of every year written in ``text``."""
+    return [(m.start(), int(m.group(1))) for m in YEAR.finditer(text)]

@@ -1,0 +1,62 @@
+"""The decision rule: about the topic (by words or meaning), the change asked, the figure
+asked and its condition."""
+
+from rag.answer.decide import accepts
+from rag.answer.evidence import Evidence
+from rag.answer.figures import Figure
+from rag.retrieve.spec import Form, Mode, QuestionSpec
+from rag.text.quantities import Condition, read_quantity
+
+
+def q(written):
+    return read_quantity(written, 0)[0]
+
+
+def spec(**fields) -> QuestionSpec:
+    base = dict(text="q", normalized="q", lang="zh", form=Form.LIST, mode=Mode.ACHIEVED,
+                terms=["学位"])
+    base.update(fields)
+    return QuestionSpec(**base)
+
+
+def ev(coverage=1.0, semantic=None, direction=True, number=True, figure=None, local=1.0,
+       quote="新增学位6300个") -> Evidence:
+    fig = Figure(q(figure), 0, len(quote)) if figure else None
+    return Evidence("d", 0, len(quote), quote, coverage, direction, number, 0.0, coverage, fig,
+                    local_coverage=local, semantic=semantic)
+
+
+def test_meaning_alone_may_carry_a_sentence_without_the_words():
+    assert accepts(ev(coverage=0.0, semantic=0.9), spec(), 0.75)
+    assert not accepts(ev(coverage=0.0, semantic=0.5), spec(), 0.75)
+
+
+def test_where_the_reports_use_the_questions_words_a_sentence_must_too():
+    assert not accepts(ev(coverage=0.0, semantic=0.95), spec(), 0.75, words=True)
+    assert accepts(ev(coverage=0.8, semantic=0.1), spec(), 0.75, words=True)
+
+
+def test_the_change_asked_must_be_stated():
+    assert not accepts(ev(direction=False), spec(direction="down"), 0.75)
+    # "how many … were built": a count needs no word of increase
+    count = spec(form=Form.FACT, direction="up", numeric=True, count=True)
+    assert accepts(ev(direction=False, figure="383个"), count, 0.5)
+
+
+def test_a_figure_asked_must_be_the_topics_own():
+    assert not accepts(ev(figure=None), spec(numeric=True), 0.75)
+    assert accepts(ev(figure="6300个"), spec(numeric=True), 0.75)
+    assert not accepts(ev(number=False), spec(numeric=True), 0.75)
+
+
+def test_a_condition_is_checked_on_the_figure_in_a_clause_about_the_topic():
+    over = spec(numeric=True, condition=Condition(">", q("5000个")))
+    assert accepts(ev(figure="6300个"), over, 0.75)
+    assert not accepts(ev(figure="3566个"), over, 0.75)
+    assert not accepts(ev(figure="6300个", local=0.2), over, 0.75)
+
+
+def test_a_mention_needs_the_topic_as_asked():
+    asked = spec(mode=Mode.MENTIONED, terms=["低空", "经济"], normalized="哪些城市提到了低空经济")
+    assert accepts(ev(quote="大力发展低空经济"), asked, 0.75)
+    assert not accepts(ev(quote="发展经济，开辟低空航线"), asked, 0.75)

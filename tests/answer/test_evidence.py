@@ -1,0 +1,112 @@
+"""Sentence evidence: words and meaning fused, the figure bound to the topic, the quote
+narrowed to what states it."""
+
+import numpy as np
+import pytest
+
+from rag.answer.evidence import build_terms, direction_ok, score_sentences
+from rag.config import AnswerSettings
+from rag.index.store import Units
+from rag.ingest.regions import get_gazetteer
+from rag.ingest.units import units_of
+from rag.retrieve.places import Place, PlaceMatcher
+from rag.retrieve.semantic import SemanticScores
+from rag.retrieve.understand import understand
+
+CFG = AnswerSettings()
+PLACES = PlaceMatcher([Place("湖北省", "province"), Place("山东省", "province"),
+                       Place("历城区", "district")], get_gazetteer())
+
+
+def evidence(question, text, idf=None, kind="review", semantic=None, grounded=True):
+    spec = understand(question, PLACES)
+    terms = build_terms(spec, lambda tok: (idf or {}).get(tok, 1.0))
+    evs = score_sentences(text, "d", [(0, len(text), 0.0, kind)], spec, terms, CFG, semantic,
+                          grounded)
+    return spec, evs
+
+
+def meaning(text: str, close: dict[str, float], rest: float = 0.80) -> SemanticScores:
+    """Units of ``text`` whose cosine to the question is ``close[unit text]``, else ``rest``."""
+    spans = units_of(text, [(0, len(text))])
+    cos = np.array([close.get(text[s:e], rest) for s, e in spans])
+    vecs = np.stack([cos, np.sqrt(1 - cos**2), *np.zeros((6, len(cos)))], axis=1)
+    units = Units("m", np.array(spans, dtype=np.int32), vecs.astype(np.float16))
+    return SemanticScores({"d": units}, np.eye(8)[0], CFG)
+
+
+def test_meaning_finds_the_sentence_an_english_question_has_no_words_for():
+    text = "扎实推进文明城市创建。新建6公里绿道、9处公园。开展群众性文体活动800多场。"
+    sem = meaning(text, {"新建6公里绿道、9处公园。": 0.86})
+    spec, evs = evidence("How many kilometres of greenways did Licheng build in 2023?", text,
+                         semantic=sem, grounded=False)
+    assert spec.terms == [] and evs[0].quote == "新建6公里绿道、9处公园。"
+    assert evs[0].coverage == 0 and evs[0].semantic == pytest.approx(1.0)
+    # the figure of the unit the question is closest to, in the unit asked (kilometres)
+    assert evs[0].value.value == 6 and evs[0].value.unit.form == "公里"
+
+
+def test_without_vectors_an_english_question_keeps_wordless_sentences_only_if_dense_ranked():
+    spec = understand("Which cities cut work-safety accidents in 2022?", PLACES)
+    terms = build_terms(spec, lambda tok: 1.0)
+    text = "全年安全生产事故起数下降12%。新建城市公园12个。"
+    cut = text.index("新")
+
+    def quotes(dense: float) -> list[str]:
+        spans = [(0, cut, 0.0, "review"), (cut, len(text), dense, "review")]
+        return [ev.quote for ev in score_sentences(text, "d", spans, spec, terms, CFG)]
+
+    assert quotes(0.0) == ["全年安全生产事故起数下降12%。"]
+    assert "新建城市公园12个。" in quotes(0.8)
+
+
+def test_the_figure_must_sit_in_a_clause_about_the_topic():
+    from rag.answer.decide import accepts
+
+    text = ("深入打好污染防治攻坚战，国控断面水质优良率100%，打赢空气质量翻身仗。"
+            "全年空气质量优良天数比例达到86.3%。")
+    spec, evs = evidence(
+        "Which cities had good air quality on more than 80% of days in 2022?", text,
+        {"优良": 2.0, "天数": 1.5})  # 优良 rarest, as in a real store: the figure follows it
+    water = next(ev for ev in evs if "水质" in ev.quote)
+    air = next(ev for ev in evs if "86.3" in ev.quote)
+    assert water.value is not None and water.value.value == 100.0  # a figure, but for water
+    assert not accepts(water, spec, CFG.list_min_support)
+    assert accepts(air, spec, CFG.list_min_support) and air.value.value == 86.3
+
+
+def test_the_quote_is_the_clause_that_states_the_change_asked():
+    text = ("坚决贯彻落实国务院“15项硬措施”,将5月5日确定为安全生产集中活动日,"
+            "扎实开展“一查三改月循环”活动和自建房安全整治等专项行动,深入开展专家查隐患,"
+            "强化执法严管重罚,严格落实晨会制度,事故起数和死亡人数实现双下降。")
+    _, (ev,) = evidence("哪些区2022年减少了安全生产事故？", text)
+    assert ev.quote == "事故起数和死亡人数实现双下降。"
+    assert text[ev.start : ev.end] == ev.quote
+
+
+def test_without_the_topics_words_the_quote_is_the_closest_unit():
+    text = ("坚持以人民为中心,完成20项民心工程,制定稳就业“十项措施”,新增就业2万人,"
+            "新建改扩建学校12所,新增学位6300个,城镇调查失业率控制在5.5%以内,"
+            "新创“标杆示范楼门”162个,“嵌入式”养老机构实现街域全覆盖。")
+    sem = meaning(text, {"新增学位6300个,城镇调查失业率控制在5.5%以内。": 0.9})
+    _, evs = evidence("How many school seats were added?", text, semantic=sem, grounded=False)
+    assert "学位6300个" in evs[0].quote and len(evs[0].quote) < len(text)
+
+
+def test_a_change_in_a_five_year_review_is_not_one_years():
+    question = "2021年山东省哪些城市的城镇新增就业超过10万人？"
+
+    def value(sentence: str, kind: str):
+        _, (ev,) = evidence(question, sentence, kind=kind)
+        return ev.value and ev.value.value
+
+    assert value("新增城镇就业31.6万人。", "review") == pytest.approx(316000)
+    assert value("新增城镇就业31.6万人。", "review_multi") is None
+    assert value("2021年新增城镇就业10.9万人。", "review_multi") == pytest.approx(109000)
+
+
+def test_a_direction_word_naming_an_action_is_not_a_result():
+    assert not direction_ok("开展“三源整治”和秋冬季空气质量改善六大行动", "up")
+    assert direction_ok("空气质量持续改善，优良天数增加17天", "up")
+    assert not direction_ok("深入开展减塑行动", "down")
+    assert direction_ok("事故起数下降22%", "down")

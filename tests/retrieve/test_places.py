@@ -1,0 +1,69 @@
+"""The place matcher: store places in Chinese, short forms and pinyin; every other place
+from the gazetteer (named, but not in the store); one wrong character corrected."""
+
+import pytest
+
+from rag.ingest.regions import get_gazetteer
+from rag.retrieve.places import Place, PlaceMatcher, short_forms
+
+STORE = [Place("历城区", "district"), Place("济南市", "city"), Place("山东省", "province"),
+         Place("和平区", "district"), Place("天津市", "city"), Place("天津市", "province"),
+         Place("盐城市", "city"), Place("江苏省", "province")]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> PlaceMatcher:
+    return PlaceMatcher(STORE, get_gazetteer())
+
+
+def names(reading):
+    return [m.place.name for m in reading.mentions]
+
+
+@pytest.mark.parametrize("question, found", [
+    ("历城区2023年新增绿化面积多少？", ["历城区"]),
+    ("How many kilometres of greenways did Licheng build?", ["历城区"]),
+    ("Heping District in Tianjin", ["和平区", "天津市", "天津市"]),
+    ("山东省济南市历城区2023年", ["山东省", "济南市", "历城区"]),
+    ("江苏省哪些城市", ["江苏省"]),
+])
+def test_store_places(matcher, question, found):
+    reading = matcher.read(question)
+    assert names(reading) == found and reading.missing == []
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("浦东新区2022年新增就业多少人？", "上海市浦东新区"),
+    ("Pudong New Area: how many new jobs in 2022?", "上海市浦东新区"),
+    ("历下区2023年的空气质量", "山东省济南市历下区"),  # the store's city, not its district
+    ("How many jobs did Shenzhen add?", "广东省深圳市"),
+])
+def test_places_the_store_lacks_are_named_not_dropped(matcher, question, missing):
+    reading = matcher.read(question)
+    assert reading.mentions == [] and reading.missing == [missing]
+
+
+def test_a_store_place_and_a_missing_one(matcher):
+    reading = matcher.read("比较历城区和浦东新区的新增就业")
+    assert names(reading) == ["历城区"] and reading.missing == ["上海市浦东新区"]
+
+
+def test_one_wrong_character_is_corrected_when_one_place_fits(matcher):
+    (m,) = matcher.read("历成区2023年新建了多少处健身点？").mentions
+    assert m.place.name == "历城区" and m.corrected_from == "历成区"
+
+
+@pytest.mark.parametrize("question", [
+    "江苏省哪些城市的空气质量改善了？",  # 些城市 is not a misspelt 盐城市
+    "城区绿化覆盖率",  # a generic word, not a place
+    "历下区2023年",  # a real place is never "corrected" into a store place
+])
+def test_words_are_not_corrected_into_places(matcher, question):
+    assert all(m.corrected_from is None for m in matcher.read(question).mentions)
+    assert "城区" not in matcher.read(question).missing
+
+
+def test_short_forms():
+    assert short_forms("恩施土家族苗族自治州") == ["恩施", "恩施州"]
+    assert short_forms("和平区") == ["和平"]
+    assert short_forms("北京") == []

@@ -1,0 +1,185 @@
+"""Reading a question: form, mode, places and years, conditions, topic, normalisation."""
+
+import pytest
+
+from rag.ingest.regions import get_gazetteer
+from rag.retrieve.places import Place, PlaceMatcher
+from rag.retrieve.spec import Form, Mode
+from rag.retrieve.understand import understand
+
+PLACES = [
+    Place("山东省", "province"), Place("济南市", "city"), Place("历城区", "district"),
+    Place("德州市", "city"), Place("陵城区", "district"), Place("天津市", "province"),
+    Place("天津市", "city"), Place("和平区", "district"), Place("山西省", "province"),
+    Place("太原市", "city"), Place("迎泽区", "district"), Place("江苏省", "province"),
+    Place("南京市", "city"), Place("湖北省", "province"),
+    Place("恩施土家族苗族自治州", "city"), Place("盐城市", "city"),
+]
+
+
+@pytest.fixture(scope="module")
+def places() -> PlaceMatcher:
+    return PlaceMatcher(PLACES, get_gazetteer())
+
+
+def cond(spec):
+    c = spec.condition
+    return None if c is None else (c.op, c.quantity.value, c.quantity.unit and c.quantity.unit.form)
+
+
+@pytest.mark.parametrize(
+    "question, form, lang, names, years, plan",
+    [
+        ("哪些区在2023年减少了安全生产事故？", "list", "zh", [], [2023], False),
+        ("和平区2022年新增就业多少人？", "fact", "zh", ["和平区"], [2022], False),
+        ("迎泽区2018年地区生产总值的预期增长目标是多少？", "fact", "zh", ["迎泽区"], [2018], True),
+        ("比较历城区2023年和和平区2022年办理人大代表建议的数量。", "compare", "zh",
+         ["历城区", "和平区"], [2023, 2022], False),
+        ("Which districts reported zero work-safety accidents in 2022?", "list", "en", [], [2022],
+         False),
+        ("How many days of good air quality did Heping District in Tianjin have in 2022?", "fact",
+         "en", ["和平区", "天津市"], [2022], False),
+        ("江苏省哪些城市2023年的地区生产总值预期增长目标高于7%？", "list", "zh", ["江苏省"], [2023],
+         True),
+        ("恩施州2022年生产安全事故起数下降了多少？", "fact", "zh", ["恩施土家族苗族自治州"], [2022],
+         False),
+        ("南京市2022年地区生产总值实际增长了多少？", "fact", "zh", ["南京市"], [2022], False),
+    ],
+)
+def test_form_language_places_years_mode(places, question, form, lang, names, years, plan):
+    spec = understand(question, places)
+    assert spec.form is Form(form)
+    assert spec.lang == lang
+    assert set(names) <= {m.place.name for m in spec.mentions}
+    assert spec.years == years
+    assert spec.wants_plan is plan
+
+
+def test_years_attach_to_their_places(places):
+    spec = understand("比较历城区2023年和和平区2022年办理人大代表建议的数量。", places)
+    assert {m.place.name: m.year for m in spec.mentions} == {"历城区": 2023, "和平区": 2022}
+
+
+def test_a_year_no_place_claims_applies_to_every_place(places):
+    spec = understand("比较和平区2021年和2022年的地区生产总值增速", places)
+    assert spec.years == [2021, 2022] and [m.year for m in spec.mentions] == [None]
+
+
+def test_the_level_word_is_not_a_topic(places):
+    spec = understand("哪些省份把2024年地区生产总值增长目标定在5%左右？", places)
+    assert spec.terms == ["生产总值"]
+
+
+@pytest.mark.parametrize(
+    "question, direction, terms_in, terms_out",
+    [
+        ("哪些区在2023年减少了安全生产事故？", "down", ["事故"], ["减少", "哪些"]),
+        ("2022年哪些区新增了学位？", "up", ["学位"], ["新增"]),
+        ("Which districts reported zero work-safety accidents in 2022?", "zero",
+         ["安全生产事故"], []),
+        ("2022年江苏省哪些城市的地区生产总值增速达到4%及以上？", "up", ["生产总值"], ["增速", "4"]),
+        ("比较常州、徐州、淮安三市2022年的地区生产总值规模。", None, ["生产总值"], ["三市"]),
+    ],
+)
+def test_topic_and_direction(places, question, direction, terms_in, terms_out):
+    spec = understand(question, places)
+    assert spec.direction == direction
+    for t in terms_in:
+        assert t in spec.terms
+    for t in terms_out:
+        assert t not in spec.terms
+
+
+@pytest.mark.parametrize(
+    "question, condition",
+    [
+        ("2022年江苏省哪些城市的生产安全事故起数降幅超过30%？", (">", 30.0, "%")),
+        ("2022年江苏省哪些城市的地区生产总值增速达到4%及以上？", (">=", 4.0, "%")),
+        ("Which cities in Hubei grew fixed-asset investment by more than 15% in 2022?",
+         (">", 15.0, "%")),
+        ("哪些城市的失业率低于5%？", ("<", 5.0, "%")),
+        ("哪些区在2023年减少了安全生产事故？", None),
+        ("哪些省份把2024年地区生产总值增长目标定在5%左右？", ("~", 5.0, "%")),
+        ("Which provinces planned GDP growth of around 5% for 2024?", ("~", 5.0, "%")),
+        # numbers as people write them
+        ("Which cities added more than 40,000 urban jobs in 2022?", (">", 40000.0, None)),
+        ("Which cities added more than forty thousand urban jobs in 2022?", (">", 40000.0, None)),
+        ("哪些城市2022年新增城镇就业超过4万人？", (">", 40000.0, "人")),
+        ("哪些城市2022年新增城镇就业超过两万人？", (">", 20000.0, "人")),
+        ("哪些城市粮食总产量超过8亿斤？", (">", 8e8, "斤")),
+        ("哪些城市新增就业1万人以上？", (">=", 10000.0, "人")),
+    ],
+)
+def test_numeric_conditions(places, question, condition):
+    assert cond(understand(question, places)) == condition
+
+
+def test_a_condition_operator_is_not_a_figure_above_it(places):
+    spec = understand("2022年江苏省哪些城市的生产安全事故起数降幅超过30%？", places)
+    assert not spec.condition.quantity.above
+
+
+def test_list_levels(places):
+    assert understand("江苏省哪些城市减少了事故？", places).target_levels == ("city",)
+    assert understand("哪些区减少了事故？", places).target_levels == ("district",)
+    assert understand("Which counties cut accidents?", places).target_levels == ("county",)
+
+
+def test_traditional_and_full_width_questions_read_as_simplified(places):
+    spec = understand("歷城區２０２３年新增綠化面積多少？", places)
+    assert [m.place.name for m in spec.mentions] == ["历城区"] and spec.years == [2023]
+    assert "绿化" in spec.terms and spec.text == "歷城區２０２３年新增綠化面積多少？"
+
+
+@pytest.mark.parametrize("question, offset, plan", [
+    ("历城区去年发了多少就业补贴？", -1, False),
+    ("How many jobs did Licheng add last year?", -1, False),
+    ("和平区今年的目标是什么？", 0, True),
+    ("What is Licheng's target for this year?", 0, True),
+])
+def test_relative_years(places, question, offset, plan):
+    spec = understand(question, places)
+    assert spec.relative is not None and spec.relative.offset == offset
+    assert spec.years == [] and spec.wants_plan is plan
+
+
+def test_chinese_written_inside_an_english_question_is_used_as_it_is(places):
+    spec = understand("How many new 'little giant' (专精特新) firms did Licheng add?", places)
+    assert spec.lang == "en" and any("专精" in t for t in spec.terms)
+
+
+def test_statement_questions(places):
+    assert understand("历城区2023年数字政府建设做得怎么样？", places).statement
+    assert understand("What did Heping District do about elderly care in 2022?", places).statement
+    assert not understand("和平区2022年新增就业多少人？", places).statement
+
+
+def test_count_questions_and_the_unit_asked(places):
+    spec = understand("How many kilometres of greenways did Licheng build in 2023?", places)
+    assert spec.count and spec.unit.dimension == "length"
+    spec = understand("历城区2023年新建了多少处健身点？", places)
+    assert spec.count and spec.unit.form == "处"
+    assert not understand("南京市2022年地区生产总值增长了多少？", places).count
+
+
+def test_english_place_needs_known_pinyin(places):
+    spec = understand("What was Yancheng's PM2.5 in 2022?", places)
+    assert [m.place.name for m in spec.mentions] == ["盐城市"]
+    assert understand("What about Springfield in 2022?", places).mentions == []
+
+
+def test_mention_questions_ask_the_reports_of_that_year(places):
+    spec = understand("2024年江苏省哪些城市提出发展低空经济？", places)
+    assert spec.mode is Mode.MENTIONED and spec.form is Form.LIST and "提出" not in spec.terms
+    assert "低空" in "".join(spec.terms)
+    en = understand("Which Jiangsu cities mentioned the low-altitude economy in 2024?", places)
+    assert en.mode is Mode.MENTIONED and en.form is Form.LIST and en.target_levels == ("city",)
+    assert en.terms == ["低空经济"]
+    plan = understand("江苏省哪些城市提出2024年地区生产总值增长目标？", places)
+    assert plan.wants_plan and plan.mode is Mode.PLANNED
+
+
+@pytest.mark.parametrize("question", ["迎泽区2018年的主要预期目标是什么？",
+                                      "What were Yingze District's main targets for 2018?"])
+def test_questions_about_the_targets_as_a_whole(places, question):
+    assert understand(question, places).overview
