@@ -67,8 +67,9 @@ class Answerer:
                 by_doc: dict[str, list[ChunkRow]] = defaultdict(list)
                 for r in rows.values():
                     by_doc[r.doc_id].append(r)
+                places, homes = _places(docs.values())
                 self._view = View(lex, docs, dict(by_doc),
-                                  PlaceMatcher(_places(docs.values()), get_gazetteer()))
+                                  PlaceMatcher(places, get_gazetteer(), homes))
             elif self._view.docs is not docs:  # status changed only (embedding progress)
                 self._view = replace(self._view, docs=docs)
             return self._view
@@ -121,7 +122,7 @@ class Answerer:
 
     # -- reading the candidates
     def _read(self, spec: QuestionSpec, cands: list[Candidate], view: View) -> Reading:
-        qvec = self._query_vector(spec)
+        qvec = self._query_vector(spec.normalized)
         ranking, dense = hybrid_rank(spec, cands, view.lexical, self.store.vectors, qvec,
                                      k=self.cfg.search_k, rrf_k=self.cfg.rrf_k)
         semantic = None
@@ -129,8 +130,11 @@ class Answerer:
             model = getattr(self.embeddings, "model_id", None)
             units = {d: u for d, u in self.store.units({c.doc.doc_id for c in cands}).items()
                      if model is None or u.model_id == model}
+            topic = spec.topic if spec.lang == "en" else " ".join(spec.terms)
+            tvec = self._query_vector(topic) if topic.strip() else None
             if units:
-                semantic = SemanticScores(units, qvec, self.cfg)
+                queries = [qvec] if tvec is None else [qvec, tvec]
+                semantic = SemanticScores(units, queries, self.cfg)
                 ranking = _fuse_semantic(ranking, cands, semantic, self.store, self.cfg)
         terms = build_terms(spec, _idf_lookup(view.lexical))
         # The corpus's own vocabulary: a term some report writes is how reports say it.
@@ -141,11 +145,11 @@ class Answerer:
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
                        self.llm, grounded=grounded)
 
-    def _query_vector(self, spec: QuestionSpec) -> np.ndarray | None:
+    def _query_vector(self, text: str) -> np.ndarray | None:
         if self.embeddings is None:
             return None
         try:
-            return np.asarray(self.embeddings.embed_query(spec.normalized), dtype=np.float32)
+            return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
         except Exception as exc:  # a failing embedder degrades to lexical search
             log.warning("query embedding failed, lexical search only: %s", exc)
             return None
@@ -167,14 +171,16 @@ class Answerer:
         return "no report covers the years asked"
 
 
-def _places(docs) -> list[Place]:
-    out = []
+def _places(docs) -> tuple[list[Place], dict[Place, set[tuple[str | None, str | None]]]]:
+    """The store's places, and the (province, city) of the reports that name each."""
+    homes: dict[Place, set[tuple[str | None, str | None]]] = defaultdict(set)
     for d in docs:
         m = d.meta
-        out += [Place(m.province, "province")] if m.province else []
-        out += [Place(m.city, "city")] if m.city else []
-        out += [Place(m.district, "district")] if m.district else []
-    return out
+        for name, level in ((m.province, "province"), (m.city, "city"),
+                            (m.district, "district")):
+            if name:
+                homes[Place(name, level)].add((m.province, m.city))
+    return list(homes), dict(homes)
 
 
 def _fuse_semantic(ranking, cands: list[Candidate], semantic: SemanticScores, store: Store,

@@ -100,7 +100,7 @@ def direction_ok(s: str, direction: str | None) -> bool:
         return True
     return any(
         not _ACTION_AFTER.match(s, m.end())
-        for w in lexicon().directions_zh[direction]
+        for w in lexicon().direction_words(direction)
         for m in re.finditer(re.escape(w), s)
     )
 

@@ -118,7 +118,7 @@ def bound_figure(
     several years ("年均增长7.9%", "比2016年增长30.3%") is not taken for one year's.
     """
     lex = lexicon()
-    words = sorted((w for w in lex.directions_zh[direction] if len(w) >= 2), key=len,
+    words = sorted((w for w in lex.direction_words(direction) if len(w) >= 2), key=len,
                    reverse=True) if direction else []
     changes = lex.change_words()
     for start, end in anchors_in(s, terms):

@@ -20,22 +20,36 @@ not checked.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Protocol
+
+from rag.text.quantities import tables
 
 _SEP = r"\s*[,，、;；]\s*"
 _ID = r"\d{1,3}(?:\s*[-–~]\s*\d{1,3})?"
 MARKER = re.compile(r"[\[【［]\s*" + _ID + "(?:" + _SEP + _ID + r")*\s*[\]】］]")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．", "0123456789%.")
-_SCALE_WORDS = r"(万亿|亿|万|\s*(?:thousand|million|billion|trillion)\b)?"
 _PERCENT = r"(\s*[%‰]|\s*per\s?cent\b)?"
-_NUMBER = re.compile(
-    r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*" + _SCALE_WORDS + _PERCENT, re.I
-)
-_PLAIN_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*" + _SCALE_WORDS + _PERCENT, re.I)
-_SCALE = {"万": 4, "亿": 8, "万亿": 12, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+
+
+@lru_cache(maxsize=1)
+def _numbers() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, int]]:
+    """Number patterns (grouped, plain) and magnitudes as powers of ten, from the quantities
+    module's tables (万, 亿, thousand, million …)."""
+    scale = {k: round(math.log10(v)) for k, v in tables().magnitudes.items()}
+    words = "(" + "|".join(
+        re.escape(k) if not k.isascii() else r"\s*" + re.escape(k) + r"\b"
+        for k in sorted(scale, key=len, reverse=True)) + ")?"
+    grouped = re.compile(
+        r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*" + words + _PERCENT, re.I)
+    plain = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*" + words + _PERCENT, re.I)
+    return grouped, plain, scale
+
+
 # List enumerators ("1. ", "2、", "(3)") number the answer's own lines, not facts.
 _ENUMERATOR = re.compile(r"^(\s*(?:[-*]\s*)?)(?:\d{1,2}[.、)）](?!\d)|[(（]\d{1,2}[)）])", re.M)
 _SENTENCE = re.compile(
@@ -90,7 +104,7 @@ def _normalize(value: str, scale: str | None, percent: str | None) -> str | None
     except InvalidOperation:
         return None
     if scale:
-        number = number.scaleb(_SCALE[scale.strip().lower()])
+        number = number.scaleb(_numbers()[2][scale.strip().lower()])
     text = format(number.normalize(), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -111,7 +125,7 @@ def numbers_in(text: str, *, grouped: bool = True) -> list[str]:
             (report text uses ASCII commas between clauses, so quotes are read both ways).
     """
     text = strip_citations(text).translate(_FULLWIDTH)
-    pattern = _NUMBER if grouped else _PLAIN_NUMBER
+    pattern = _numbers()[0] if grouped else _numbers()[1]
     out = []
     for m in pattern.finditer(text):
         norm = _normalize(m.group(1), m.group(2), m.group(3))

@@ -58,6 +58,24 @@ class PlaceReading:
     mentions: list[PlaceMention] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # full names: "上海市浦东新区"
     spans: list[tuple[int, int]] = field(default_factory=list)  # every place named
+    missing_places: list[GazPlace] = field(default_factory=list)  # the gazetteer's, in order
+
+    def lacking(self, places: tuple[GazPlace, ...] | list[GazPlace], surface: str) -> None:
+        """Record a place the store has no report of (its full name, or as written when the
+        name is ambiguous: "朝阳区" is in Beijing and in Changchun)."""
+        name = places[0].name if len(places) == 1 else surface
+        if name not in self.missing:
+            self.missing.append(name)
+            self.missing_places.extend(places)
+
+    def drop_containers(self) -> None:
+        """A store place named only as the home of a missing one ("Hexi District in
+        Tianjin", "沈阳市和平区") is context, not a place asked about."""
+        inside = {(g.province, g.city) for g in self.missing_places
+                  if g.level in ("district", "county")}
+        names = {n for pair in inside for n in pair if n}
+        self.mentions = [m for m in self.mentions
+                         if not (m.place.level in ("province", "city") and m.place.name in names)]
 
 
 def short_forms(name: str) -> list[str]:
@@ -98,8 +116,12 @@ class PlaceMatcher:
             are known (and no missing place can be named).
     """
 
-    def __init__(self, places: Iterable[Place], gazetteer: Gazetteer | None = None) -> None:
+    def __init__(self, places: Iterable[Place], gazetteer: Gazetteer | None = None,
+                 homes: dict[Place, set[tuple[str | None, str | None]]] | None = None) -> None:
         self.places = set(places)
+        # (province, city) of the reports each store place names: the store's 和平区 is
+        # 天津市's, so 沈阳市和平区 is another place.
+        self.homes = homes or {}
         self.gazetteer = gazetteer
         self._zh: dict[str, set[Place]] = defaultdict(set)
         self._en: dict[str, set[Place]] = defaultdict(set)
@@ -134,8 +156,9 @@ class PlaceMatcher:
             reading.spans.append((s, e))
             return True
 
-        self._store_zh(question, claim, reading)
+        # The gazetteer first: a chain ("沈阳市和平区") says which 和平区 is meant.
         self._gazetteer_zh(question, claim, reading)
+        self._store_zh(question, claim, reading)
         self._store_en(question, claim, reading)
         self._gazetteer_en(question, claim, reading)
         # Question words are never a misspelt place ("哪些城市" is not 盐城市).
@@ -145,6 +168,7 @@ class PlaceMatcher:
                 for i in range(m.start(), m.end()):
                     taken[i] = True
         self._corrections(question, taken, claim, reading)
+        reading.drop_containers()
         reading.mentions.sort(key=lambda m: m.start)
         reading.spans.sort()
         reading.missing = list(dict.fromkeys(reading.missing))
@@ -162,12 +186,19 @@ class PlaceMatcher:
     def _in_store(self, g: GazPlace) -> Place | None:
         own = {"province": (g.province, "province"), "city": (g.city or "", "city")}.get(
             g.level, (g.district or "", "district"))
-        p = Place(*own)
-        if p in self.places:
-            return p
-        if g.level in ("district", "county") and Place(g.district or "", "city") in self.places:
-            return Place(g.district or "", "city")  # a county-level city filed as a city
+        for p in (Place(*own), Place(g.district or "", "city")):
+            # (the second: a county-level city the store files as a city)
+            if p in self.places and self._home_fits(p, g):
+                return p
         return None
+
+    def _home_fits(self, p: Place, g: GazPlace) -> bool:
+        homes = self.homes.get(p)
+        if not homes or p.level == "province":
+            return True
+        return any((prov is None or prov == g.province)
+                   and (p.level == "city" or city is None or city == g.city)
+                   for prov, city in homes)
 
     def _gazetteer_zh(self, q: str, claim, reading: PlaceReading) -> None:
         if self.gazetteer is None:
@@ -180,7 +211,7 @@ class PlaceMatcher:
                 for p in dict.fromkeys(held):
                     reading.mentions.append(PlaceMention(p, m.start, m.end))
             else:
-                reading.missing.append(m.places[0].name if len(m.places) == 1 else m.surface)
+                reading.lacking(m.places, m.surface)
 
     def _store_en(self, q: str, claim, reading: PlaceReading) -> None:
         if self._en_re is None:
@@ -221,7 +252,7 @@ class PlaceMatcher:
                     if held:
                         reading.mentions += [PlaceMention(p, s, e) for p in dict.fromkeys(held)]
                     else:
-                        reading.missing.append(places[0].name)
+                        reading.lacking(places, q[s:e])
                 i += size
                 break
             else:

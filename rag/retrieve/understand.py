@@ -193,9 +193,9 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         # Chinese written inside an English question is the report's wording: use it as is.
         zh = [t for run in _CJK_RUN.findall(rest) for t in tokenize(run)]
         latin = _CJK_RUN.sub(" ", rest)
-        glossed, latin = translate(latin)
+        glossed, unglossed = translate(latin)
         words = [w.lower() for w in _LATIN_WORD.findall(latin)]
-        for w in words:
+        for w in _LATIN_WORD.findall(unglossed.lower()):
             if w in lex.directions_en:
                 direction = direction or lex.directions_en[w]
         topic_words = [w for w in words if w not in lex.scaffold_en and w not in lex.directions_en]
@@ -207,7 +207,7 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                 direction = direction or d
                 rest = rest.replace(word, " ")
         block = lex.not_direction_after
-        for d in ("down", "up", "zero"):
+        for d in ("down", "up", "zero", "better"):
             for w in sorted(lex.directions_zh[d], key=len, reverse=True):
                 # "增加值" is an indicator, not a direction.
                 pattern = re.escape(w) + (rf"(?![{block}])" if block else "")

@@ -18,7 +18,7 @@ from rag.errors import ConfigError
 DATA = Path(__file__).with_name("data") / "lexicon.json"
 SECTION_KINDS = ("review", "review_multi", "plan", "targets", "annex", "other")
 CONDITION_OPS = (">", ">=", "<", "<=", "~")
-DIRECTIONS = ("up", "down", "zero")
+DIRECTIONS = ("up", "down", "zero", "better")
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,20 @@ class Lexicon:
         s = self.sections.get(kind)
         return s.long if s else kind
 
+    def direction_words(self, direction: str) -> tuple[str, ...]:
+        """The words that state a change the way asked: its own, and an improvement for a
+        rise or a fall; any change for an improvement asked."""
+        own = self.directions_zh[direction]
+        if direction in ("up", "down"):
+            return own + self.directions_zh["better"]
+        if direction == "better":
+            return own + self.directions_zh["up"] + self.directions_zh["down"]
+        return own
+
     def change_words(self) -> tuple[str, ...]:
         """Chinese words of a change up or down, two characters or more."""
-        return tuple(w for d in ("up", "down") for w in self.directions_zh[d] if len(w) >= 2)
+        return tuple(w for d in ("up", "down", "better") for w in self.directions_zh[d]
+                     if len(w) >= 2)
 
     def other_forms(self, term: str) -> tuple[str, ...]:
         """The other ways reports write a term: its abbreviations, or the full names of an

@@ -32,7 +32,7 @@ def meaning(text: str, close: dict[str, float], rest: float = 0.80) -> SemanticS
     cos = np.array([close.get(text[s:e], rest) for s, e in spans])
     vecs = np.stack([cos, np.sqrt(1 - cos**2), *np.zeros((6, len(cos)))], axis=1)
     units = Units("m", np.array(spans, dtype=np.int32), vecs.astype(np.float16))
-    return SemanticScores({"d": units}, np.eye(8)[0], CFG)
+    return SemanticScores({"d": units}, [np.eye(8)[0]], CFG)
 
 
 def test_meaning_finds_the_sentence_an_english_question_has_no_words_for():
