@@ -4,6 +4,7 @@ ReportQAError
  ├── ConfigError        a setting is missing or wrong: fix the environment or flags
  ├── LoadError          one input file cannot be read: it is skipped, the batch goes on
  ├── StoreError         the store is missing, locked or inconsistent: re-run ingest
+ │    └── VectorsUnavailable  Chroma cannot be reached: answers use words alone meanwhile
  ├── EmbeddingError     the embedding backend failed: check the model or endpoint
  ├── LLMError           the chat model failed or timed out: the extractive answer is used
  └── QuestionError      the question is empty or too long: rephrase it
@@ -41,6 +42,12 @@ class StoreError(ReportQAError):
     help = "run `reportqa ingest` again; it completes or repairs the store"
 
 
+class VectorsUnavailable(StoreError):
+    """Chroma is stopped, unreachable or failing; the store keeps answering by words."""
+
+    help = "start the Chroma server or check REPORTQA_STORE__CHROMA_*; it is retried by itself"
+
+
 class EmbeddingError(ReportQAError):
     help = "check the embedding backend settings (REPORTQA_EMBED__*)"
 
@@ -51,3 +58,4 @@ class LLMError(ReportQAError):
 
 class QuestionError(ReportQAError):
     help = "ask a non-empty question within the length limit"
+

@@ -135,6 +135,8 @@ class Catalog:
             raise StoreError(f"catalog {path} is not a usable database: {exc}") from exc
         self._lock = threading.RLock()
         self.catalog_id: str = self._query("SELECT value FROM state WHERE key='catalog_id'")[0][0]
+        self._seen = self._generations()
+        self._elsewhere = False
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -163,12 +165,32 @@ class Catalog:
         rows = self._query("SELECT value FROM state WHERE key='status_generation'")
         return int(rows[0][0]) if rows else 0
 
+    def _generations(self) -> tuple[int, int]:
+        return self.generation(), self.status_generation()
+
     def _bump(self, db: sqlite3.Connection, key: str = "generation") -> None:
-        db.execute(
+        (value,) = db.execute(
             "INSERT INTO state(key, value) VALUES(?, '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)",
             (key,),
-        )
+        ).fetchone()
+        # Writes are serialized across processes: a counter that moved by more than our own
+        # bump was moved by another process too.
+        gen, status = self._seen
+        if key == "generation":
+            self._elsewhere |= value != gen + 1
+            self._seen = (value, status)
+        else:
+            self._elsewhere |= value != status + 1
+            self._seen = (gen, value)
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another process changed the catalog since the last call (or opening)."""
+        with self._lock:
+            now = self._generations()
+            changed = self._elsewhere or now != self._seen
+            self._seen, self._elsewhere = now, False
+            return changed
 
     def _changed(self, db: sqlite3.Connection, doc_id: str) -> None:
         """Bump the generation and journal the report it changed."""

@@ -28,8 +28,13 @@ class Store:
         self.path = Path(path or settings.path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(self.path / "catalog.sqlite")
-        client = make_client(self.path / "chroma", settings.chroma_host, settings.chroma_port)
-        self.vectors = VectorIndex(client, settings.collection)
+        host, port = settings.chroma_host, settings.chroma_port
+        self.vectors = VectorIndex(
+            None, settings.collection,
+            connect=lambda: make_client(self.path / "chroma", host, port),
+            where=f"{host}:{port}" if host else str(self.path / "chroma"),
+            embedded=not host,
+        )
         self._lex: BM25Index | None = None
         self._lex_gen = -1
         self._status_gen = -1
@@ -45,6 +50,11 @@ class Store:
         return self._write_lock
 
     def _refresh(self) -> None:
+        if self.catalog.changed_elsewhere():
+            # Another process ingested or deleted: an embedded Chroma client holds a stale
+            # copy of what that process wrote (a server is shared, and needs nothing).
+            if self.vectors.embedded:
+                self.vectors.reopen()
         gen, status = self.catalog.generation(), self.catalog.status_generation()
         if gen != self._lex_gen or self._lex is None:
             base = (self._lex, self._row_list, self._lex_gen) if self._lex is not None else None
