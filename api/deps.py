@@ -28,9 +28,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_assistant(runtime: RuntimeDep) -> Assistant:
-    if runtime.error:
+    if runtime.error and not runtime.ready.is_set():
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            f"the store could not be opened: {runtime.error}")
+                            f"the store could not be opened: {runtime.error} (retrying)",
+                            headers={"Retry-After": "5"})
     if not runtime.ready.is_set() or runtime.assistant is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "the store is still opening; retry in a few seconds",

@@ -142,8 +142,11 @@ class Deleted(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    detail: str | None = None
+    status: Literal["up", "ready", "degraded", "unavailable"]
+    detail: str | None = Field(None, description="Why the server is not ready yet")
+    degraded: dict[str, str] | None = Field(
+        None, description="Parts that are down while the API answers (vectors, slack), "
+        "each with the reason and what answers do meanwhile")
 
 
 class ErrorOut(BaseModel):

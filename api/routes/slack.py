@@ -17,10 +17,13 @@ async def slack_events(request: Request, runtime: RuntimeDep) -> Response:
     """Dispatch off the event loop: bolt verifies, acks, and answers in its own threads."""
     app = runtime.slack_app
     if app is None:
-        detail = ("Slack is not configured: set REPORTQA_SLACK__BOT_TOKEN and "
-                  "REPORTQA_SLACK__SIGNING_SECRET" if runtime.ready.is_set() or runtime.error
-                  else "starting; retry shortly")
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail)
+        if not runtime.slack_configured:
+            detail = ("Slack is not configured: set REPORTQA_SLACK__BOT_TOKEN and "
+                      "REPORTQA_SLACK__SIGNING_SECRET")
+        else:
+            detail = f"Slack is not connected yet ({runtime.slack_error or 'starting'}); retrying"
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail,
+                            headers={"Retry-After": "5"})
     body = await request.body()
     bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
     return to_starlette_response(bolt_response)

@@ -45,7 +45,16 @@ def slack_server(assistant, slack_api):
     settings = Settings(slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET,
                                             api_url=slack_api.url))
     with serve(create_app(settings, assistant=assistant)) as base:
+        wait_connected(base)
         yield base
+
+
+def wait_connected(base: str, timeout: float = 30.0) -> None:
+    """/readyz turns 200 with the store; Slack connects just after ("degraded" till then)."""
+    deadline = time.monotonic() + timeout
+    while httpx.get(base + "/readyz").json()["status"] != "ready":
+        assert time.monotonic() < deadline, httpx.get(base + "/readyz").json()
+        time.sleep(0.05)
 
 
 def test_mention_is_answered_in_thread(slack_server, slack_api, assistant):
@@ -104,3 +113,35 @@ def test_slack_not_configured_is_503(assistant):
     with serve(create_app(Settings(), assistant=assistant)) as base:
         r = httpx.post(base + "/slack/events", content=b"{}")
         assert r.status_code == 503 and "SIGNING_SECRET" in r.json()["detail"]
+
+
+def test_slack_unreachable_at_start_leaves_the_api_up_and_recovers(assistant):
+    from api_support import SlackAPI
+    from support import free_port
+
+    port = free_port()  # nothing listens there yet: Slack's API is out of reach
+    settings = Settings(slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET,
+                                            api_url=f"http://127.0.0.1:{port}/api/"))
+    with serve(create_app(settings, assistant=assistant)) as base:
+        ready = httpx.get(base + "/readyz").json()
+        assert ready["status"] == "degraded" and "slack" in ready["degraded"], ready
+        r = httpx.post(base + "/v1/ask", json={"question": QUESTION}, timeout=30)
+        assert r.status_code == 200 and r.json()["found"]
+        body = callback(mention(f"<@UBOT> {QUESTION}", "400.1"), "Ev40")
+        r = httpx.post(base + "/slack/events", **signed(body))
+        assert r.status_code == 503 and "not connected" in r.json()["detail"]
+
+        api = SlackAPI(port)  # Slack comes back
+        api.thread.start()
+        try:
+            deadline = time.monotonic() + 60
+            while httpx.get(base + "/readyz").json()["status"] != "ready":
+                assert time.monotonic() < deadline, "Slack was never picked up"
+                time.sleep(0.2)
+            r = httpx.post(base + "/slack/events", **signed(body))
+            assert r.status_code == 200
+            assert api.wait_posts(1)[0]["thread_ts"] == "400.1"
+        finally:
+            api.server.shutdown()
+            api.server.server_close()
+
