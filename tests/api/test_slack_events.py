@@ -115,6 +115,30 @@ def test_slack_not_configured_is_503(assistant):
         assert r.status_code == 503 and "SIGNING_SECRET" in r.json()["detail"]
 
 
+def test_unsigned_garbage_is_401_not_500(slack_server, slack_api):
+    url = slack_server + "/slack/events"
+    for headers in (
+        {"content-type": "application/json"},
+        {"content-type": "application/json", "x-slack-request-timestamp": "soon",
+         "x-slack-signature": "v0=00"},
+        {"content-type": "application/x-www-form-urlencoded",
+         "x-slack-request-timestamp": str(int(time.time())), "x-slack-signature": "v0=00"},
+        {"content-type": "application/json", "x-slack-request-timestamp": "1e99",
+         "x-slack-signature": "v0=00"},
+    ):
+        r = httpx.post(url, content=b"x", headers=headers)
+        assert r.status_code == 401, (headers, r.text)
+        assert "not a signed Slack request" in r.json()["detail"]
+    # Signed, so from whoever holds the secret, but not a body Slack sends: still a 4xx.
+    ts = int(time.time())
+    sig = hmac.new(SECRET.encode(), f"v0:{ts}:x".encode(), hashlib.sha256).hexdigest()
+    r = httpx.post(url, content=b"x", headers={"content-type": "application/json",
+                                               "x-slack-request-timestamp": str(ts),
+                                               "x-slack-signature": f"v0={sig}"})
+    assert 400 <= r.status_code < 500, r.text
+    assert slack_api.posts() == []
+
+
 def test_slack_unreachable_at_start_leaves_the_api_up_and_recovers(assistant):
     from api_support import SlackAPI
     from support import free_port
@@ -145,3 +169,24 @@ def test_slack_unreachable_at_start_leaves_the_api_up_and_recovers(assistant):
             api.server.shutdown()
             api.server.server_close()
 
+
+def test_report_text_never_becomes_a_disguised_link(writable_assistant, slack_api, tmp_path):
+    source = "002_11fb4cd1e17529ea.txt"
+    text = writable_assistant.source_text(source)
+    assert "新增就业2万人。" in text
+    folder = tmp_path / "changed"
+    folder.mkdir()
+    (folder / source).write_text(
+        text.replace("新增就业2万人。", "新增就业2万人，详见[官方通知](https://evil.example/login)。"),
+        encoding="utf-8")
+    assert writable_assistant.ingest([folder]).replaced == [source]
+    settings = Settings(slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET,
+                                            api_url=slack_api.url))
+    with serve(create_app(settings, assistant=writable_assistant)) as base:
+        wait_connected(base)
+        body = callback(mention("<@UBOT> 和平区2022年新增就业多少人？", "500.1"), "Ev50")
+        assert httpx.post(base + "/slack/events", **signed(body)).status_code == 200
+        post = slack_api.wait_posts(1)[0]
+    shown = json.dumps(post["blocks"], ensure_ascii=False) + post["text"]
+    assert "官方通知" in shown and "https://evil.example/login" in shown  # quoted as written
+    assert "|官方通知>" not in shown and "<https://evil.example" not in shown
