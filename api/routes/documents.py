@@ -9,10 +9,11 @@ from fastapi import APIRouter, HTTPException, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PROTECTED, AssistantDep, JobsDep, RuntimeDep, SettingsDep
-from api.schemas import Deleted, DocumentOut, ErrorOut, JobOut
+from api.schemas import Deleted, DocumentOut, JobOut, error_responses
 from rag.ingest.pipeline import SUPPORTED
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=PROTECTED)
+router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=PROTECTED,
+                   responses=error_responses(401, 422, 429, 503))
 
 READ_BLOCK = 1 << 20
 
@@ -26,8 +27,7 @@ def safe_name(filename: str | None) -> str | None:
 
 
 @router.post("", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
-             responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut},
-                        422: {"model": ErrorOut}})
+             responses=error_responses(400, 413, 415, 422))
 async def upload(file: UploadFile, assistant: AssistantDep, jobs: JobsDep,
                  runtime: RuntimeDep, settings: SettingsDep) -> dict:
     """Save a report (txt, md, html, pdf, docx) and ingest it; poll the returned job."""
@@ -60,7 +60,7 @@ def _save(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorOut}})
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=error_responses(404))
 async def job(job_id: str, jobs: JobsDep) -> dict:
     """Status of an upload's ingestion: queued, running, done (with summary) or failed."""
     found = jobs.get(job_id)
@@ -76,7 +76,7 @@ async def documents(assistant: AssistantDep) -> list[dict]:
     return [d.to_dict() for d in docs]
 
 
-@router.delete("/{key}", response_model=Deleted, responses={404: {"model": ErrorOut}})
+@router.delete("/{key}", response_model=Deleted, responses=error_responses(404))
 async def delete(key: str, assistant: AssistantDep) -> Deleted:
     """Delete a report by doc_id or source file name."""
     catalog = assistant.store.catalog
