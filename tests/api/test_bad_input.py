@@ -58,7 +58,9 @@ def test_the_openapi_document_matches_the_server(base):
     ask = doc["paths"]["/v1/ask"]["post"]["responses"]
     assert {"400", "401", "413", "422", "429", "503", "504"} <= ask.keys()
     upload = doc["paths"]["/v1/documents"]["post"]
-    assert {"400", "413", "415", "422"} <= upload["responses"].keys()
+    assert {"400", "409", "413", "415", "422"} <= upload["responses"].keys()
+    assert any(p["name"] == "replace" for p in upload["parameters"])
+    assert {"put", "delete"} <= doc["paths"]["/v1/documents/{key}"].keys()
 
     def check(response: httpx.Response, path: str, method: str) -> None:
         """The response's status is declared for the operation, and its body fits."""
