@@ -31,6 +31,7 @@ class Runtime:
         self.owns_assistant = assistant is None
         self.jobs = IngestJobs()
         self.limiter = RateLimiter(settings.api.rate_per_minute)
+        self.auth_limiter = RateLimiter(settings.api.auth_failures_per_minute)
         self.slack_app: Any = None  # slack_bolt.App once built
         self.socket_handler: Any = None  # SocketModeHandler when an app token is set
         self.slack_error: str | None = None  # why Slack is not up yet (it is being retried)
