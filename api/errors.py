@@ -20,6 +20,7 @@ from starlette.routing import Match
 from api.answering import AnswerTimeout
 from rag.errors import (
     ConfigError,
+    DiskFull,
     EmbeddingError,
     LLMError,
     LoadError,
@@ -34,6 +35,7 @@ STATUS = [
     (QuestionError, 422),
     (LoadError, 422),
     (StoreError, 503),
+    (DiskFull, 507),
     (EmbeddingError, 503),
     (LLMError, 502),
     (ConfigError, 503),

@@ -8,6 +8,7 @@ and cleaned after it, so a run killed at any point leaves a state the next run c
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import uuid
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rag.errors import StoreError
+from rag.errors import DiskFull, StoreError, is_disk_full
 from rag.models import Chunk, ReportMeta
 
 SCHEMA = """
@@ -125,6 +126,12 @@ class Catalog:
                     "INSERT OR IGNORE INTO state(key, value) VALUES('catalog_id', ?)",
                     (uuid.uuid4().hex,),
                 )
+                # Signs derived files: one written for another catalog, or altered, is not
+                # trusted (the name and the generation alone can be copied).
+                self._db.execute(
+                    "INSERT OR IGNORE INTO state(key, value) VALUES('derived_key', ?)",
+                    (secrets.token_hex(32),),
+                )
                 # The change journal covers generations after this one (older catalogs
                 # had none): a derived index older than it is rebuilt, not updated.
                 self._db.execute(
@@ -135,6 +142,8 @@ class Catalog:
             raise StoreError(f"catalog {path} is not a usable database: {exc}") from exc
         self._lock = threading.RLock()
         self.catalog_id: str = self._query("SELECT value FROM state WHERE key='catalog_id'")[0][0]
+        self.derived_key: bytes = bytes.fromhex(
+            self._query("SELECT value FROM state WHERE key='derived_key'")[0][0])
         self._seen = self._generations()
         self._elsewhere = False
 
@@ -145,6 +154,8 @@ class Catalog:
                 with self._db:
                     yield self._db
             except sqlite3.DatabaseError as exc:
+                if is_disk_full(exc):
+                    raise DiskFull(f"catalog write failed: the disk is full ({exc})") from exc
                 raise StoreError(f"catalog write failed: {exc}") from exc
 
     def _query(self, sql: str, args: Iterable = ()) -> list[tuple]:

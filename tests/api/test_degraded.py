@@ -5,6 +5,7 @@ second process ingesting into the embedded store the API serves."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -133,3 +134,21 @@ def test_an_api_started_before_its_chroma_server_recovers(tmp_path):
                 assert answer["found"] and not answer["notes"], answer
         finally:
             server.kill()
+
+
+@pytest.mark.parametrize("content", [b"\x80\x05garbage" * 100,
+                                     pickle.dumps(("not an index", "nor its rows"))],
+                         ids=["garbage", "wrong object"])
+def test_a_corrupted_saved_lexical_index_is_rebuilt_not_503(sample_store, tmp_path, content):
+    """Garbage, or a pickled object of the wrong kind, under the index's name."""
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    (saved,) = (store / "cache").glob("lexical-*.pkl")
+    saved.write_bytes(content)
+    with EmbeddingServer() as emb:
+        settings = Settings(embed=EmbedSettings(backend="openai", base_url=emb.url,
+                                                model="bigram"))
+        with serve(create_app(settings, store_dir=store)) as base:
+            assert httpx.get(base + "/readyz").json()["status"] == "ready"
+            answer = ask(base, "和平区2022年新增就业多少人？")
+            assert answer["found"] and answer["citations"][0]["source"] == FIRST[2]
