@@ -4,15 +4,19 @@ The assistant is opened in a background thread at startup so that ``/healthz`` a
 once; ``/readyz`` turns 200 when the store is open and its lexical index is built. Each
 integration starts on its own and is retried until it comes up: a store that cannot be
 opened yet (retried), Slack's API out of reach (the API answers meanwhile), a Chroma
-server that is down (answers by words). :meth:`Runtime.degraded` names what is missing.
+server that is down (answers by words), an LLM endpoint that does not answer (extractive
+answers). :meth:`Runtime.degraded` names what is missing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from api.jobs import IngestJobs
 from api.limits import RateLimiter
@@ -21,6 +25,7 @@ from rag.config import Settings
 log = logging.getLogger(__name__)
 
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # seconds between attempts to start a part, doubling
+LLM_PROBE_SECONDS = 5.0  # /readyz asks the LLM endpoint's /models at most this often
 
 
 class Runtime:
@@ -37,6 +42,8 @@ class Runtime:
         self.slack_error: str | None = None  # why Slack is not up yet (it is being retried)
         self.error: str | None = None  # why the store is not open yet (it is being retried)
         self.ready = threading.Event()
+        self._llm_error: str | None = None
+        self._llm_checked = float("-inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -121,7 +128,28 @@ class Runtime:
                               "answers use lexical search only")
         if self.slack_configured and self.slack_error:
             out["slack"] = f"Slack is not connected ({self.slack_error}); retrying"
+        if why := self._llm_unavailable():
+            out["llm"] = (f"the LLM endpoint at {self.settings.llm.base_url} does not answer "
+                          f"({why}); answers are extractive meanwhile")
         return out
+
+    def _llm_unavailable(self) -> str | None:
+        """Why the configured LLM endpoint is unreachable (its ``/models``), or None; a 4xx
+        means it is there."""
+        llm = self.settings.llm
+        if not llm.base_url:
+            return None
+        now = time.monotonic()
+        if now - self._llm_checked < LLM_PROBE_SECONDS:
+            return self._llm_error
+        self._llm_checked = now
+        headers = {"Authorization": f"Bearer {llm.api_key}"} if llm.api_key else {}
+        try:
+            r = httpx.get(llm.base_url.rstrip("/") + "/models", headers=headers, timeout=3)
+            self._llm_error = f"HTTP {r.status_code}" if r.status_code >= 500 else None
+        except httpx.HTTPError as exc:
+            self._llm_error = f"{type(exc).__name__}: {exc}"
+        return self._llm_error
 
     def close(self) -> None:
         self._stop.set()

@@ -174,7 +174,7 @@ class Health(BaseModel):
     status: Literal["up", "ready", "degraded", "unavailable"]
     detail: str | None = Field(None, description="Why the server is not ready yet")
     degraded: dict[str, str] | None = Field(
-        None, description="Parts that are down while the API answers (vectors, slack), "
+        None, description="Parts that are down while the API answers (vectors, slack, llm), "
         "each with the reason and what answers do meanwhile")
 
 

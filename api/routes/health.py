@@ -22,7 +22,7 @@ async def healthz() -> Health:
             responses={503: {"model": Health}})
 async def readyz(runtime: RuntimeDep):
     """200 once the store is open and its lexical index built — ``degraded`` then names the
-    parts that are down meanwhile (vectors, slack); 503 before."""
+    parts that are down meanwhile (vectors, slack, llm); 503 before."""
     if runtime.ready.is_set():
         degraded = await run_in_threadpool(runtime.degraded)
         if degraded:

@@ -152,3 +152,43 @@ def test_a_corrupted_saved_lexical_index_is_rebuilt_not_503(sample_store, tmp_pa
             assert httpx.get(base + "/readyz").json()["status"] == "ready"
             answer = ask(base, "和平区2022年新增就业多少人？")
             assert answer["found"] and answer["citations"][0]["source"] == FIRST[2]
+
+
+def test_an_llm_endpoint_that_does_not_answer_is_named_and_picked_up_again(assistant):
+    """No route to the LLM endpoint: /readyz names it while the API answers (the extractive
+    fallback itself: tests/answer/test_llm_server.py); then the endpoint appears."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from support import free_port
+
+    from rag.config import LLMSettings
+
+    port = free_port()
+    settings = Settings(llm=LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", timeout=5))
+    with serve(create_app(settings, assistant=assistant)) as base:
+        ready = httpx.get(base + "/readyz").json()
+        assert ready["status"] == "degraded" and "llm" in ready["degraded"], ready
+        assert ask(base, "和平区2022年新增就业多少人？")["found"]
+
+        class Models(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                body = json.dumps({"object": "list", "data": [{"id": "m"}]}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        llm = ThreadingHTTPServer(("127.0.0.1", port), Models)
+        threading.Thread(target=llm.serve_forever, daemon=True).start()
+        try:
+            wait_for(lambda: httpx.get(base + "/readyz").json()["status"] == "ready",
+                     what="/readyz to see the LLM endpoint")
+        finally:
+            llm.shutdown()
+            llm.server_close()
