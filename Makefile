@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test test-fast lint bench eval clean
+.PHONY: install run test test-fast fuzz lint bench eval clean
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ eval: install
 	    --corpus $(CITIES) --slice eval/cities_slice.txt --baseline \
 	    --store .reportqa/eval/cities/store --out .reportqa/eval/cities --gate eval/thresholds.toml; \
 	else echo "$(CITIES) not found: the cities question set is skipped"; fi
+
+# Schema fuzzing of a real `reportqa serve` (also part of `make test`).
+fuzz: install
+	$(BIN)/python -m pytest -q tests/api/test_fuzz.py
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not scale"

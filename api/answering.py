@@ -6,6 +6,7 @@ import asyncio
 
 from starlette.concurrency import run_in_threadpool
 
+from api.schemas import unicode_text
 from rag.config import APISettings
 from rag.errors import QuestionError
 from rag.models import Answer
@@ -17,14 +18,23 @@ class AnswerTimeout(Exception):
 
 
 def check_question(question: str, settings: APISettings) -> str:
-    question = (question or "").strip()
-    if not question:
-        raise QuestionError("the question is empty")
+    """The question stripped, or a :class:`QuestionError` saying what is wrong with it.
+
+    The length is that of the question as sent, as the OpenAPI document's ``maxLength``.
+    """
+    question = question or ""
     if len(question) > settings.max_question_chars:
         raise QuestionError(
             f"the question has {len(question)} characters; the limit is "
             f"{settings.max_question_chars}"
         )
+    try:
+        unicode_text(question)
+    except ValueError as exc:
+        raise QuestionError(f"the question {exc}") from exc
+    question = question.strip()
+    if not question:
+        raise QuestionError("the question is empty")
     return question
 
 

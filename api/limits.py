@@ -37,6 +37,14 @@ class RateLimiter:
                     del self._buckets[key]
         return allowed
 
+    def wait(self, client: str) -> float:
+        """Seconds until ``client`` has a token again (0.0 now), without taking one."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.refill)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.refill
+
     @staticmethod
     def retry_after(wait: float) -> int:
         return max(1, math.ceil(wait))

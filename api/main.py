@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -44,6 +45,7 @@ def create_app(
         summary="Questions over government work reports, answered with verbatim citations",
         version="0.1.0",
         lifespan=lifespan,
+        default_response_class=errors.SafeJSONResponse,
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -54,4 +56,15 @@ def create_app(
         default=JSON_BODY_LIMIT,
         limits={"/v1/documents": settings.api.max_upload_bytes + MULTIPART_OVERHEAD},
     )
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """FastAPI's document, with the limits that come from settings written in."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)  # builds and caches app.openapi_schema
+    question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+    question["maxLength"] = settings.api.max_question_chars
+    return schema

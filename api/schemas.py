@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unicode_text(value: str) -> str:
+    """Refuse lone surrogates (``"\\ud800"`` in JSON): they are not text, and nothing
+    downstream can encode them. (Pydantic refuses them in ``str`` fields by itself; this is
+    for text inside free-form values.)"""
+    if m := _SURROGATE.search(value):
+        raise ValueError(f"contains a lone surrogate (U+{ord(m.group()):04X} at {m.start()}): "
+                         "not valid Unicode text")
+    return value
+
+
+def not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty or only spaces: put the question in it")
+    return value
+
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, in Chinese or English")
-    debug: bool = Field(False, description="Include the retrieved chunks")
+    # The upper bound is the server's setting (REPORTQA_API__MAX_QUESTION_CHARS): checked by
+    # api.answering and written into the OpenAPI document by api.main.
+    question: Annotated[str, AfterValidator(not_blank)] = Field(
+        ..., min_length=1, json_schema_extra={"pattern": r"\S"},
+        description="The question, in Chinese or English")
+    debug: StrictBool = Field(False, description="Include the retrieved chunks")
 
 
 class CitationOut(BaseModel):
@@ -55,15 +79,20 @@ class ChatMessage(BaseModel):
             return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
         return self.content or ""
 
+    @model_validator(mode="after")
+    def _parts_are_text(self) -> ChatMessage:
+        unicode_text(self.text())
+        return self
+
 
 class ChatRequest(BaseModel):
     """OpenAI ``/v1/chat/completions`` request; sampling parameters are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = "reportqa"
+    model: str = Field("reportqa", max_length=200)
     messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
+    stream: StrictBool = False
 
 
 class ChatChoiceMessage(BaseModel):
@@ -142,9 +171,35 @@ class Deleted(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    detail: str | None = None
+    status: Literal["up", "ready", "degraded", "unavailable"]
+    detail: str | None = Field(None, description="Why the server is not ready yet")
+    degraded: dict[str, str] | None = Field(
+        None, description="Parts that are down while the API answers (vectors, slack, llm), "
+        "each with the reason and what answers do meanwhile")
+
+
+class ErrorIssue(BaseModel):
+    loc: list[str | int] = Field(..., description="Where: body, query or path, then the field")
+    msg: str
+    type: str
 
 
 class ErrorOut(BaseModel):
-    detail: str
+    """Every error answer: a readable reason; 422s also list each invalid field."""
+
+    detail: str = Field(..., description="What was wrong, and what to do about it")
+    error: str | None = Field(None, description="The error's type, when the server raised one")
+    errors: list[ErrorIssue] | None = Field(None, description="Each invalid field (422)")
+
+
+ERROR_TEXT = {
+    400: "Malformed request (body or headers)", 401: "Missing or wrong API key",
+    404: "Not found", 409: "Conflicts with what exists", 413: "Body over the size limit",
+    415: "Unsupported file type", 422: "Invalid request: see errors", 429: "Rate limited",
+    503: "The store or a part it needs is not available yet", 504: "The answer took too long",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these status codes, each an :class:`ErrorOut`."""
+    return {code: {"model": ErrorOut, "description": ERROR_TEXT[code]} for code in codes}

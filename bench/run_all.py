@@ -48,6 +48,7 @@ def steps(store: Path) -> list[tuple[str, str, list[str]]]:
                                           "/tmp/reportqa-bench/query/n500,"
                                           "/tmp/reportqa-bench/query/n1500"]),
         ("load_api", "bench.load_api", ["--requests", "100"]),
+        ("load_ingest", "bench.load_ingest", ["--reports", "10"]),
     ]
 
 
@@ -107,6 +108,10 @@ HEADLINES: dict[str, list[tuple[str, str]]] = {
                   ("30k parse h (extrap.)", "extrapolated.parse_hours_2_workers")],
     "load_api": [("requests/s", "requests_per_second"), ("p50 ms", "latency_ms.p50"),
                  ("p95 ms", "latency_ms.p95"), ("errors", "errors")],
+    "load_ingest": [("embedded requests", "runs.embedded.requests"),
+                    ("embedded p50 ms", "runs.embedded.latency_ms.p50"),
+                    ("server requests", "runs.server.requests"),
+                    ("server p50 ms", "runs.server.latency_ms.p50"), ("errors", "errors")],
 }
 
 

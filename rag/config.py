@@ -112,6 +112,10 @@ class APISettings(BaseModel):
     max_question_chars: int = Field(2000, ge=1, description="Longest accepted question")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest accepted upload")
     rate_per_minute: int = Field(120, ge=1, description="Requests per minute per client")
+    auth_failures_per_minute: int = Field(
+        10, ge=1, description="Requests with a missing or wrong API key per minute per address; "
+        "past it the address gets 429 before its key is looked at"
+    )
     answer_timeout: float = Field(120.0, gt=0, description="Seconds before an answer gives up")
 
 

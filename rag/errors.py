@@ -4,6 +4,8 @@ ReportQAError
  ├── ConfigError        a setting is missing or wrong: fix the environment or flags
  ├── LoadError          one input file cannot be read: it is skipped, the batch goes on
  ├── StoreError         the store is missing, locked or inconsistent: re-run ingest
+ │    └── VectorsUnavailable  Chroma cannot be reached: answers use words alone meanwhile
+ ├── DiskFull           a write found the disk full: free space, then retry
  ├── EmbeddingError     the embedding backend failed: check the model or endpoint
  ├── LLMError           the chat model failed or timed out: the extractive answer is used
  └── QuestionError      the question is empty or too long: rephrase it
@@ -41,6 +43,18 @@ class StoreError(ReportQAError):
     help = "run `reportqa ingest` again; it completes or repairs the store"
 
 
+class VectorsUnavailable(StoreError):
+    """Chroma is stopped, unreachable or failing; the store keeps answering by words."""
+
+    help = "start the Chroma server or check REPORTQA_STORE__CHROMA_*; it is retried by itself"
+
+
+class DiskFull(ReportQAError):
+    """A write failed for want of disk space (nothing is damaged)."""
+
+    help = "free disk space on the store's volume, then retry"
+
+
 class EmbeddingError(ReportQAError):
     help = "check the embedding backend settings (REPORTQA_EMBED__*)"
 
@@ -51,3 +65,15 @@ class LLMError(ReportQAError):
 
 class QuestionError(ReportQAError):
     help = "ask a non-empty question within the length limit"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (an OSError or a sqlite3 error) means the disk or quota is full."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return False

@@ -56,7 +56,14 @@ class Assistant:
         return ingestor.embed_pending()
 
     def ask(self, question: str, debug: bool = False) -> Answer:
-        return self.answerer.ask(question, debug=debug)
+        vectors = self.store.vectors
+        before = vectors.fallbacks
+        answer = self.answerer.ask(question, debug=debug)
+        if vectors.fallbacks != before:
+            why = vectors.unavailable() or "it failed during this answer"
+            answer.notes.append(f"dense search unavailable (Chroma at {vectors.where}: {why}); "
+                                "answered from lexical search only")
+        return answer
 
     def places(self):
         """The place matcher of this store's reports (for follow-up questions)."""

@@ -126,3 +126,113 @@ def subprocess_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class EmbeddingServer:
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint on loopback that answers with
+    :class:`BigramEmbeddings` vectors: lets a ``reportqa`` subprocess (serve, ingest) embed
+    at once, and agree with an in-process store built with ``BigramEmbeddings()``."""
+
+    def __init__(self, dim: int = 64) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        model = BigramEmbeddings(dim)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, body: object) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                self._send({"object": "list", "data": [{"id": "bigram", "owned_by": "tests"}]})
+
+            def do_POST(self) -> None:  # noqa: N802
+                texts = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["input"]
+                vectors = model.embed_documents(list(texts))
+                self._send({"object": "list", "model": "bigram", "data": [
+                    {"object": "embedding", "index": i, "embedding": v}
+                    for i, v in enumerate(vectors)]})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def env(self) -> dict[str, str]:
+        """``REPORTQA_EMBED__*`` settings that point a process at this endpoint."""
+        return {"REPORTQA_EMBED__BACKEND": "openai", "REPORTQA_EMBED__BASE_URL": self.url,
+                "REPORTQA_EMBED__MODEL": "bigram"}
+
+    def __enter__(self) -> EmbeddingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def chroma_cli() -> str | None:
+    """The ``chroma`` command installed beside this interpreter (the venv's bin/ need not be
+    on PATH), or on PATH."""
+    import shutil
+    import sys
+
+    return shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+
+
+class ChromaServer:
+    """A real ``chroma run`` server on loopback that a test can kill and start again on the
+    same port and data folder."""
+
+    def __init__(self, path: Path, log_path: Path, port: int | None = None) -> None:
+        cli = chroma_cli()
+        if cli is None:
+            pytest.skip("the chroma CLI is not installed")
+        self.port = port or free_port()
+        self.cmd = [cli, "run", "--path", str(path), "--host", "127.0.0.1",
+                    "--port", str(self.port)]
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def heartbeat(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v2/heartbeat"
+
+    def start(self, timeout: float = 60) -> ChromaServer:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"chroma exited ({self.proc.returncode}):\n{_log_tail(self.log_path)}")
+            try:
+                if httpx.get(self.heartbeat, timeout=2).is_success:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"chroma did not start in {timeout:g} s:\n{_log_tail(self.log_path)}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to say goodbye."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def env(self) -> dict[str, str]:
+        return {"REPORTQA_STORE__CHROMA_HOST": "127.0.0.1",
+                "REPORTQA_STORE__CHROMA_PORT": str(self.port)}

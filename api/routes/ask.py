@@ -8,14 +8,12 @@ from fastapi import APIRouter
 
 from api import answering
 from api.deps import PROTECTED, AssistantDep, SettingsDep
-from api.schemas import AnswerOut, AskRequest, ErrorOut
+from api.schemas import AnswerOut, AskRequest, error_responses
 
 router = APIRouter(prefix="/v1", tags=["ask"], dependencies=PROTECTED)
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
-    503: {"model": ErrorOut}, 504: {"model": ErrorOut},
-}
+# Of every route that answers a question (chat too).
+ERRORS: dict[int | str, dict[str, Any]] = error_responses(400, 401, 413, 422, 429, 503, 504)
 
 
 @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True,

@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from api import answering
 from api.deps import PROTECTED, AssistantDep, SettingsDep
 from api.routes.ask import ERRORS
-from api.schemas import ChatCompletion, ChatRequest, ModelCard, ModelList
+from api.schemas import ChatCompletion, ChatRequest, ModelCard, ModelList, error_responses
 from rag.answer.followup import resolve_followup
 from rag.models import Answer
 
@@ -27,7 +27,7 @@ MODEL_ID = "reportqa"
 router = APIRouter(prefix="/v1", tags=["chat"], dependencies=PROTECTED)
 
 
-@router.get("/models", response_model=ModelList)
+@router.get("/models", response_model=ModelList, responses=error_responses(401, 429))
 async def models() -> ModelList:
     return ModelList(data=[ModelCard(id=MODEL_ID)])
 

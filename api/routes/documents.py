@@ -1,18 +1,21 @@
-"""``/v1/documents``: upload (ingested in the background), list, delete; job status."""
+"""``/v1/documents``: upload (ingested in the background), replace, list, delete; job status."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PROTECTED, AssistantDep, JobsDep, RuntimeDep, SettingsDep
-from api.schemas import Deleted, DocumentOut, ErrorOut, JobOut
+from api.jobs import UploadConflict
+from api.schemas import Deleted, DocumentOut, JobOut, error_responses
 from rag.ingest.pipeline import SUPPORTED
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=PROTECTED)
+router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=PROTECTED,
+                   responses=error_responses(401, 422, 429, 503))
 
 READ_BLOCK = 1 << 20
 
@@ -25,13 +28,40 @@ def safe_name(filename: str | None) -> str | None:
     return name
 
 
+UPLOAD_ERRORS = error_responses(400, 409, 413, 415, 422)
+
+
 @router.post("", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
-             responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut},
-                        422: {"model": ErrorOut}})
-async def upload(file: UploadFile, assistant: AssistantDep, jobs: JobsDep,
-                 runtime: RuntimeDep, settings: SettingsDep) -> dict:
-    """Save a report (txt, md, html, pdf, docx) and ingest it; poll the returned job."""
-    name = safe_name(file.filename)
+             responses=UPLOAD_ERRORS)
+async def upload(
+    file: UploadFile, assistant: AssistantDep, jobs: JobsDep, runtime: RuntimeDep,
+    settings: SettingsDep,
+    replace: Annotated[bool, Query(
+        description="Replace the report of the same name; without it such an upload is 409"
+    )] = False,
+) -> dict:
+    """Save a report (txt, md, html, pdf, docx) and ingest it; poll the returned job.
+
+    A name the store already holds is refused with 409 unless ``replace=true`` (or use
+    ``PUT /v1/documents/{name}``)."""
+    name = _checked_name(file.filename)
+    return await _submit(file, name, replace, assistant, jobs, runtime, settings)
+
+
+@router.put("/{key}", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
+            responses=UPLOAD_ERRORS)
+async def put(key: str, file: UploadFile, assistant: AssistantDep, jobs: JobsDep,
+              runtime: RuntimeDep, settings: SettingsDep) -> dict:
+    """Upload a report under the file name ``key``, replacing the report of that name if
+    there is one (the uploaded file's own name is not used)."""
+    if safe_name(key) != key:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "the name must be a plain file name, e.g. report.txt")
+    return await _submit(file, _checked_name(key), True, assistant, jobs, runtime, settings)
+
+
+def _checked_name(filename: str | None) -> str:
+    name = safe_name(filename)
     if name is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "the upload needs a plain file name, e.g. report.txt")
@@ -39,6 +69,13 @@ async def upload(file: UploadFile, assistant: AssistantDep, jobs: JobsDep,
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             f"unsupported file type {Path(name).suffix or '(none)'!r}; "
                             f"send one of {', '.join(sorted(SUPPORTED))}")
+    return name
+
+
+async def _submit(file: UploadFile, name: str, replace: bool, assistant, jobs, runtime,
+                  settings) -> dict:
+    if not replace and (doc := assistant.store.catalog.document_by_source(name)) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, _exists(name, doc.doc_id))
     limit = settings.api.max_upload_bytes
     data = bytearray()
     while block := await file.read(READ_BLOCK):
@@ -48,19 +85,20 @@ async def upload(file: UploadFile, assistant: AssistantDep, jobs: JobsDep,
                                 f"the file is over the upload limit of {limit} bytes")
     if not data:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file is empty")
-    folder = runtime.upload_dir
-    await run_in_threadpool(_save, folder / name, bytes(data))
-    return jobs.submit(assistant, folder / name).to_dict()
+    try:
+        job = await run_in_threadpool(jobs.submit, assistant, runtime.upload_dir, name,
+                                      bytes(data), replace=replace)
+    except UploadConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return job.to_dict()
 
 
-def _save(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+def _exists(name: str, doc_id: str) -> str:
+    return (f"a report named {name!r} is already in the store (doc_id {doc_id}); to replace "
+            f"it, send the upload with ?replace=true or PUT /v1/documents/{name}")
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorOut}})
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=error_responses(404))
 async def job(job_id: str, jobs: JobsDep) -> dict:
     """Status of an upload's ingestion: queued, running, done (with summary) or failed."""
     found = jobs.get(job_id)
@@ -76,7 +114,7 @@ async def documents(assistant: AssistantDep) -> list[dict]:
     return [d.to_dict() for d in docs]
 
 
-@router.delete("/{key}", response_model=Deleted, responses={404: {"model": ErrorOut}})
+@router.delete("/{key}", response_model=Deleted, responses=error_responses(404))
 async def delete(key: str, assistant: AssistantDep) -> Deleted:
     """Delete a report by doc_id or source file name."""
     catalog = assistant.store.catalog

@@ -2,12 +2,16 @@
 
 Entries are keyed by ``sha256(model_id + "\\0" + text)`` for documents and
 ``sha256("query\\0" + model_id + "\\0" + text)`` for queries, so changing the model or the
-prefixes never serves stale vectors, and a query never reads a passage's vector.
+prefixes never serves stale vectors, and a query never reads a passage's vector. Each vector
+carries a checksum of its key and bytes: one that does not match (a damaged page, a row
+copied under another key) is embedded again, never served. Caches made before checksums
+(format 1) are read as they are.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,9 +20,13 @@ from typing import NamedTuple
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.errors import EmbeddingError
+from rag.errors import DiskFull, EmbeddingError, ReportQAError, is_disk_full
 
-_FORMAT = "reportqa-embeddings/1"
+_FORMAT = "reportqa-embeddings/2"  # vectors end with an 8-byte checksum
+_FORMATS = ("reportqa-embeddings/1", _FORMAT)
+_SUM = 8
+log = logging.getLogger(__name__)
+
 _BUSY_MS = 30_000
 _LOOKUP_CHUNK = 500  # stay well under SQLite's bound-parameter limit
 
@@ -39,6 +47,7 @@ class CachedEmbeddings(Embeddings):
 
     Raises:
         EmbeddingError: The file is not an embedding cache or is damaged.
+        DiskFull: A write found the disk full (the file is fine).
     """
 
     def __init__(self, inner: Embeddings, cache_path: Path) -> None:
@@ -54,7 +63,9 @@ class CachedEmbeddings(Embeddings):
         self._db = self._open()
 
     # -- file ------------------------------------------------------------------
-    def _fail(self, what: str, exc: BaseException) -> EmbeddingError:
+    def _fail(self, what: str, exc: BaseException) -> ReportQAError:
+        if is_disk_full(exc):  # nothing is damaged: deleting the file would lose work
+            return DiskFull(f"embedding cache {self.path}: {what}: the disk is full ({exc})")
         return EmbeddingError(
             f"embedding cache {self.path}: {what} ({exc}); delete the file to rebuild it"
         )
@@ -88,13 +99,14 @@ class CachedEmbeddings(Embeddings):
         except sqlite3.Error as exc:
             db.close()
             raise self._fail("not a readable embedding cache", exc) from exc
-        if row is None or row[0] != _FORMAT:
+        if row is None or row[0] not in _FORMATS:
             db.close()
             found = row[0] if row else f"tables: {', '.join(sorted(tables))}"
             raise EmbeddingError(
                 f"{self.path} is not a reportqa embedding cache ({found}); "
                 "point the cache elsewhere or delete the file"
             )
+        self._checked = row[0] == _FORMAT
         return db
 
     def close(self) -> None:
@@ -116,12 +128,30 @@ class CachedEmbeddings(Embeddings):
                     marks = ",".join("?" * len(chunk))
                     sql = f"SELECT key, vec FROM vectors WHERE key IN ({marks})"
                     for key, blob in self._db.execute(sql, chunk):
-                        found[key] = self._decode(blob)
+                        vec = self._decode(key, blob)
+                        if vec is not None:
+                            found[key] = vec
         except sqlite3.Error as exc:
             raise self._fail("read failed", exc) from exc
         return found
 
-    def _decode(self, blob: object) -> np.ndarray:
+    @staticmethod
+    def _checksum(key: bytes, data: bytes) -> bytes:
+        return hashlib.blake2b(key + data, digest_size=_SUM).digest()
+
+    def _encode(self, key: bytes, vec: np.ndarray) -> bytes:
+        data = np.ascontiguousarray(vec, dtype=np.float32).tobytes()
+        return data + self._checksum(key, data) if self._checked else data
+
+    def _decode(self, key: bytes, blob: object) -> np.ndarray | None:
+        """The vector, or None when its checksum fails (it is then embedded again)."""
+        if self._checked:
+            ok = isinstance(blob, bytes) and len(blob) > _SUM and (len(blob) - _SUM) % 4 == 0
+            if not ok or blob[-_SUM:] != self._checksum(key, blob[:-_SUM]):  # type: ignore[index]
+                log.warning("embedding cache %s: a vector fails its checksum; embedding it "
+                            "again", self.path)
+                return None
+            return np.frombuffer(blob[:-_SUM], dtype=np.float32)  # type: ignore[index]
         if not isinstance(blob, bytes) or not blob or len(blob) % 4:
             raise EmbeddingError(
                 f"embedding cache {self.path} holds a damaged vector; delete the file to rebuild it"
@@ -135,7 +165,7 @@ class CachedEmbeddings(Embeddings):
                 try:
                     self._db.executemany(
                         "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                        [(key, vec.tobytes()) for key, vec in rows],
+                        [(key, self._encode(key, vec)) for key, vec in rows],
                     )
                 except BaseException:
                     self._db.execute("ROLLBACK")

@@ -8,6 +8,7 @@ and cleaned after it, so a run killed at any point leaves a state the next run c
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import uuid
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import StoreError
+from rag.errors import DiskFull, StoreError, is_disk_full
 from rag.models import Chunk, ReportMeta
 
 SCHEMA = """
@@ -135,6 +136,12 @@ class Catalog:
                     "INSERT OR IGNORE INTO state(key, value) VALUES('catalog_id', ?)",
                     (uuid.uuid4().hex,),
                 )
+                # Signs derived files: one written for another catalog, or altered, is not
+                # trusted (the name and the generation alone can be copied).
+                self._db.execute(
+                    "INSERT OR IGNORE INTO state(key, value) VALUES('derived_key', ?)",
+                    (secrets.token_hex(32),),
+                )
                 # The change journal covers generations after this one (older catalogs
                 # had none): a derived index older than it is rebuilt, not updated.
                 self._db.execute(
@@ -145,6 +152,10 @@ class Catalog:
             raise StoreError(f"catalog {path} is not a usable database: {exc}") from exc
         self._lock = threading.RLock()
         self.catalog_id: str = self._query("SELECT value FROM state WHERE key='catalog_id'")[0][0]
+        self.derived_key: bytes = bytes.fromhex(
+            self._query("SELECT value FROM state WHERE key='derived_key'")[0][0])
+        self._seen = self._generations()
+        self._elsewhere = False
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -153,6 +164,8 @@ class Catalog:
                 with self._db:
                     yield self._db
             except sqlite3.DatabaseError as exc:
+                if is_disk_full(exc):
+                    raise DiskFull(f"catalog write failed: the disk is full ({exc})") from exc
                 raise StoreError(f"catalog write failed: {exc}") from exc
 
     def _query(self, sql: str, args: Iterable = ()) -> list[tuple]:
@@ -173,12 +186,32 @@ class Catalog:
         rows = self._query("SELECT value FROM state WHERE key='status_generation'")
         return int(rows[0][0]) if rows else 0
 
+    def _generations(self) -> tuple[int, int]:
+        return self.generation(), self.status_generation()
+
     def _bump(self, db: sqlite3.Connection, key: str = "generation") -> None:
-        db.execute(
+        (value,) = db.execute(
             "INSERT INTO state(key, value) VALUES(?, '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)",
             (key,),
-        )
+        ).fetchone()
+        # Writes are serialized across processes: a counter that moved by more than our own
+        # bump was moved by another process too.
+        gen, status = self._seen
+        if key == "generation":
+            self._elsewhere |= value != gen + 1
+            self._seen = (value, status)
+        else:
+            self._elsewhere |= value != status + 1
+            self._seen = (gen, value)
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another process changed the catalog since the last call (or opening)."""
+        with self._lock:
+            now = self._generations()
+            changed = self._elsewhere or now != self._seen
+            self._seen, self._elsewhere = now, False
+            return changed
 
     def _changed(self, db: sqlite3.Connection, doc_id: str) -> None:
         """Bump the generation and journal the report it changed."""

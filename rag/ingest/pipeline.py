@@ -17,6 +17,9 @@ import hashlib
 import logging
 import os
 import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -212,7 +215,7 @@ class Ingestor:
 
         with ProcessPoolExecutor(
             max_workers=self.workers, initializer=_init_worker,
-            initargs=(self.chunking, self.manifest),
+            initargs=(self.chunking, self.manifest, os.getpid()),
         ) as pool:
             # Batches of a few files, taken as they finish: each report is written on its
             # own, so none waits behind a slow one.
@@ -416,11 +419,35 @@ def _parse_one(ingestor: Ingestor, path: Path) -> tuple[ParsedReport | None, str
 _WORKER: Ingestor | None = None
 
 
-def _init_worker(chunking: ChunkSettings, manifest) -> None:
+def _init_worker(chunking: ChunkSettings, manifest, parent: int) -> None:
     global _WORKER
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _die_with_parent(parent)
     _WORKER = Ingestor(None, None, chunking)
     _WORKER.manifest = manifest
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parse worker ends when the ingest that started it does, even one killed with -9
+    (which runs no clean-up): the kernel signals it where it can (Linux), and a watchdog
+    thread notices the lost parent everywhere else."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _parse_batch(paths: list[Path]) -> list[tuple[Path, ParsedReport | None, str | None]]:

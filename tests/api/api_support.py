@@ -49,7 +49,7 @@ def serve(app, ready_path: str = "/readyz", timeout: float = 60.0) -> Iterator[s
 class SlackAPI:
     """A Slack Web API stand-in on loopback: answers auth.test, records chat.postMessage."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.calls: list[tuple[str, dict]] = []
         self._cond = threading.Condition()
         api = self
@@ -86,7 +86,7 @@ class SlackAPI:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -13,7 +13,7 @@ def cite(n: int, quote: str = "新增就业2万人") -> Citation:
 def test_markdown_to_mrkdwn():
     md = "# 结论\n- **和平区**：新增*就业*[1]\n* see [doc](https://x.org/a)\n1 < 2 & ~~old~~"
     assert to_mrkdwn(md) == (
-        "*结论*\n• *和平区*：新增_就业_[1]\n• see <https://x.org/a|doc>\n1 &lt; 2 &amp; ~old~"
+        "*结论*\n• *和平区*：新增_就业_[1]\n• see [doc](https://x.org/a)\n1 &lt; 2 &amp; ~old~"
     )
 
 

@@ -156,9 +156,83 @@ def test_foreign_database_is_a_clear_error(counting: Counting, tmp_path: Path) -
         CachedEmbeddings(counting, path)
 
 
-def test_damaged_vector_is_a_clear_error(counting: Counting, cache_path: Path) -> None:
+def test_damaged_vector_is_a_clear_error_in_a_cache_without_checksums(
+    counting: Counting, cache_path: Path
+) -> None:
     CachedEmbeddings(counting, cache_path).embed_documents(["甲"])
     with sqlite3.connect(cache_path) as db:
+        db.execute("UPDATE meta SET value = 'reportqa-embeddings/1' WHERE key = 'format'")
         db.execute("UPDATE vectors SET vec = x'0102'")
     with pytest.raises(EmbeddingError, match="damaged vector"):
         CachedEmbeddings(counting, cache_path).embed_documents(["甲"])
+
+
+@pytest.mark.parametrize("damage", ["flip", "short", "swap"])
+def test_a_vector_failing_its_checksum_is_embedded_again(
+    counting: Counting, cache_path: Path, damage: str
+) -> None:
+    first = CachedEmbeddings(counting, cache_path).embed_documents(["甲", "乙"])
+    with sqlite3.connect(cache_path) as db:
+        rows = dict(db.execute("SELECT key, vec FROM vectors"))
+        (k1, v1), (k2, v2) = rows.items()
+        if damage == "flip":  # one bit of one float: a silently different vector otherwise
+            damaged = bytearray(v1)
+            damaged[5] ^= 0x10
+            db.execute("UPDATE vectors SET vec = ? WHERE key = ?", (bytes(damaged), k1))
+        elif damage == "short":
+            db.execute("UPDATE vectors SET vec = x'0102' WHERE key = ?", (k1,))
+        else:  # another text's vector under this key
+            db.execute("UPDATE vectors SET vec = ? WHERE key = ?", (v2, k1))
+    before = len(counting.embedded)
+    again = CachedEmbeddings(counting, cache_path).embed_documents(["甲", "乙"])
+    assert counting.embedded[before:] == ["甲"]
+    np.testing.assert_allclose(again, first, rtol=1e-6)
+    assert CachedEmbeddings(counting, cache_path).embed_documents(["甲"])[0] == again[0]
+    assert counting.embedded[before:] == ["甲"]  # rewritten whole: read from the cache now
+
+
+FULL_DISK_SCRIPT = r"""
+import json, sys
+from pathlib import Path
+from langchain_core.embeddings import Embeddings
+from rag.embed.cache import CachedEmbeddings
+
+class Wide(Embeddings):
+    model_id = "wide-4096"
+    def embed_documents(self, texts):
+        return [[float(i)] * 4096 for i, _ in enumerate(texts)]
+    def embed_query(self, text):
+        return [0.0] * 4096
+
+cache = CachedEmbeddings(Wide(), Path(sys.argv[1]) / "cache" / "embeddings.sqlite")
+try:
+    for batch in range(10_000):  # 16 KiB a vector: the 1 MiB disk fills within a few batches
+        cache.embed_documents([f"text {batch} {i}" for i in range(8)])
+    print(json.dumps({"error": None}))
+except Exception as exc:
+    print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+"""
+
+
+def test_a_full_disk_is_reported_as_such(tmp_path: Path) -> None:
+    """A real full disk: a 1 MiB tmpfs mounted in a private mount namespace."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rm", "true"]).returncode != 0:
+        pytest.skip("needs unshare(1) with user and mount namespaces")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = tmp_path / "fill.py"
+    script.write_text(FULL_DISK_SCRIPT)
+    mount = f"mount -t tmpfs -o size=1m tmpfs {disk} && exec {sys.executable} {script} {disk}"
+    run = subprocess.run([unshare, "-rm", "sh", "-c", mount], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["error"] == "DiskFull", out
+    assert "disk is full" in out["message"] and "free disk space" in out["message"]
+    assert "delete the file" not in out["message"]

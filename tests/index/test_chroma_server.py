@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
-from support import REPORTS, BigramEmbeddings, free_port, subprocess_server
+from support import REPORTS, BigramEmbeddings, ChromaServer
 
 from rag.config import get_settings
 from rag.pipeline import open_assistant
 
-# The CLI installed beside this interpreter (the venv's bin/ need not be on PATH).
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    if CHROMA is None:
-        pytest.skip("the chroma CLI is not installed")
-    port = free_port()
-    cmd = [CHROMA, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-           "--port", str(port)]
-    with subprocess_server(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat",
-                           tmp_path / "chroma.log", timeout=60):
-        yield port
+    server = ChromaServer(tmp_path / "server", tmp_path / "chroma.log").start()
+    yield server.port
+    server.kill()
 
 
 def test_ingest_and_ask_through_a_chroma_server(tmp_path, chroma_server, monkeypatch):

