@@ -97,6 +97,9 @@ class AnswerSettings(BaseModel):
     fact_quotes: int = Field(3, ge=1, description="Most quotes of a fact answer")
     fact_margin: float = Field(
         0.05, ge=0, description="A further quote must score within this of the best")
+    statement_margin: float = Field(
+        0.5, ge=0, description="The same for the quotes of a statement answer "
+        "(\"…做得怎么样\"): its best few sentences tell it")
     read_all_limit: int = Field(
         600, ge=1, description="Candidate chunks read in full for a fact; above, the top-ranked")
     top_chunks: int = Field(40, ge=1, description="Chunks read above the read-all limit")

@@ -137,13 +137,12 @@ class Answerer:
                 semantic = SemanticScores(units, queries, self.cfg)
                 ranking = _fuse_semantic(ranking, cands, semantic, self.store, self.cfg)
         terms = build_terms(spec, _idf_lookup(view.lexical))
-        # The corpus's own vocabulary: a term some report writes is how reports say it.
-        grounded = any(
-            view.lexical.has_all(tokenize(form) or [form])
-            for t in terms for form in (t.text, *t.short)
-        )
+        # The corpus's own vocabulary: a term of the question's own that some report writes
+        # is how reports say it (a glossary translation may not be: "services" → 服务业).
+        in_corpus = [t for t in terms
+                     if any(view.lexical.has_all(tokenize(f) or [f]) for f in (t.text, *t.short))]
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
-                       self.llm, grounded=grounded)
+                       self.llm, grounded=any(t.own for t in in_corpus), worded=bool(in_corpus))
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         if self.embeddings is None:

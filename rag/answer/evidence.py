@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from rag.answer.figures import Anchor, Figure, bound_figure
+from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure
 from rag.config import AnswerSettings
 from rag.index.lexical import tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
@@ -61,10 +61,18 @@ class Evidence:
     def value(self) -> Quantity | None:
         return self.figure.quantity if self.figure else None
 
+    translated: bool = False  # its words are translations of the question's, not its own
+
     @property
     def support(self) -> float:
-        """How surely the sentence is about the topic, by words or by meaning."""
-        return max(self.coverage, self.semantic or 0.0)
+        """How surely the sentence is about the topic, by words or by meaning. Words the
+        question did not write (an English phrase's glossary translation: "services" →
+        服务业) count where the meaning agrees: their coverage is averaged with it."""
+        sem = self.semantic or 0.0
+        words = self.coverage
+        if self.translated and self.semantic is not None:
+            words = (words + sem) / 2
+        return max(words, sem)
 
 
 def _norm(s: str) -> str:
@@ -82,7 +90,7 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
         weight = max(idf(p) for p in (*parts, low))
         if low in lex.soft_terms:
             weight *= 0.3
-        terms.append(Term(low, parts, weight, lex.other_forms(low)))
+        terms.append(Term(low, parts, weight, lex.other_forms(low), t not in spec.translated))
     return terms
 
 
@@ -137,9 +145,11 @@ def _narrow(text: str, start: int, end: int, terms: list[Term], spec: QuestionSp
                 piece = _norm(text[s:e])
                 # Scored as sentences are: a clause with the topic's words but not the change
                 # asked ("安全生产集中活动日") loses to one that states it ("…实现双下降").
+                num = bool(_NUMBER.search(piece))
                 score = _score(coverage(piece, terms), None,
-                               direction_ok(piece, spec.direction), bool(_NUMBER.search(piece)),
-                               0.0, spec, cfg)
+                               direction_ok(piece, spec.direction), num, 0.0, spec, cfg)
+                if num and not spec.numeric:  # a figure says more than the noun before it
+                    score += cfg.number_bonus / 2
                 key = (round(score, 3), -(e - s))
                 if best_key is None or key > best_key:
                     best, best_key = (s, e), key
@@ -193,6 +203,7 @@ def score_sentences(
     seen: set[tuple[int, int]] = set()
     multi_year = spec.multi_year
     asked = spec.condition.quantity.unit if spec.condition else spec.unit
+    translated = bool(terms) and not any(t.own for t in terms)
     for cs, ce, dense, kind in spans:
         for s, e in iter_sentences(text, cs, ce):
             if (s, e) in seen:
@@ -214,7 +225,11 @@ def score_sentences(
                 direction = spec.direction if spec.direction_required or not spec.count \
                     else None
                 figure = bound_figure(sent, terms, direction, multi_year)
-                if figure is None and best_unit is not None and not grounded:
+                # Where no topic word stands in the sentence (an English question's words
+                # are not the report's), the closest unit's figure; where one stands but
+                # gives no figure of its own ("增长2%" is not a total), none.
+                if figure is None and best_unit is not None and not grounded \
+                        and not anchors_in(sent, terms):
                     figure = _unit_figure(text, best_unit, s, asked)
                     anchored = False
             if (figure is not None and kind == "review_multi" and spec.direction is not None
@@ -236,6 +251,6 @@ def score_sentences(
                 local = coverage(sent[head : figure.end], terms) if anchored else (sem or 0.0)
             qs, qe = _narrow(text, s, e, terms, spec, cfg, best_unit)
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
-                                figure, kind, local, sem, anchored))
+                                figure, kind, local, sem, anchored, translated))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

@@ -44,8 +44,9 @@ class Anchor:
     """A topic word as found in sentences: its text, sub-words and other written forms."""
 
     def __init__(self, text: str, parts: tuple[str, ...], weight: float,
-                 short: tuple[str, ...] = ()) -> None:
+                 short: tuple[str, ...] = (), own: bool = True) -> None:
         self.text, self.parts, self.weight, self.short = text, parts, weight, short
+        self.own = own  # written in the question (not a translation of its words)
 
     def found_in(self, s: str) -> bool:
         return (

@@ -32,6 +32,9 @@ class Reading:
     # The topic's terms are the reports' own wording: some chunk of the store writes one of
     # them whole. Then a sentence must write some of them; otherwise meaning alone decides.
     grounded: bool = True
+    # Some term, own or translated, is in the corpus: figures must then follow a topic word
+    # (no figure is taken from the closest unit alone).
+    worded: bool = True
     _evidence: dict[tuple[str, int | None, int], list[Evidence]] = field(default_factory=dict)
 
     def evidence(self, c: Candidate) -> list[Evidence]:
@@ -42,7 +45,7 @@ class Reading:
             text = self.store.catalog.text(c.doc.doc_id) or ""
             spans = [(r.start, r.end, self.dense.get(r.chunk_id, 0.0), r.kind) for r in c.rows]
             got = score_sentences(text, c.doc.doc_id, spans, self.spec, self.terms, self.cfg,
-                                  self.semantic, self.grounded or self.semantic is None)
+                                  self.semantic, self.worded or self.semantic is None)
             self._evidence[key] = got
         return got
 

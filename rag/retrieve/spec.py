@@ -56,6 +56,9 @@ class QuestionSpec:
     target_levels: tuple[str, ...] = ()  # "哪些区" → ("district",)
     topic: str = ""  # the question without places, years and question words
     terms: list[str] = field(default_factory=list)  # Chinese words of the topic
+    # Of those, the ones the question does not write itself (the English glossary's
+    # translations): the reports' wording only where the meaning agrees.
+    translated: list[str] = field(default_factory=list)
     direction: str | None = None  # "up" | "down" | "zero"
     condition: Condition | None = None
     unit: Unit | None = None  # the unit the figure is asked in ("多少公里", "how many km")

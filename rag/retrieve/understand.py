@@ -201,6 +201,7 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         topic_words = [w for w in words if w not in lex.scaffold_en and w not in lex.directions_en]
         spec.topic = " ".join(topic_words + _CJK_RUN.findall(rest))
         terms = zh + glossed
+        spec.translated = [t for t in glossed if t not in zh]
     else:
         for word, d in lex.rate_words.items():
             if word in rest:

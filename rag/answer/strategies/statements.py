@@ -26,8 +26,9 @@ class Statements(Facts):
         scored.sort(key=lambda ce: -ce[1].score)
         if not scored:
             return []
+        # A statement is told by its best few sentences, not the single closest one.
         top = scored[0][1].score
         picked = [ce for ce in scored[: reading.cfg.fact_quotes]
-                  if ce[1].score >= top - 3 * reading.cfg.fact_margin]
+                  if ce[1].score >= top - reading.cfg.statement_margin]
         picked.sort(key=lambda ce: (ce[0].doc.source, ce[1].start))
         return [Decided(c, [reading.finding(c, ev)]) for c, ev in picked]
