@@ -85,6 +85,9 @@ class AnswerSettings(BaseModel):
         description="Rescaled relatedness below which a sentence with none of the topic's "
         "words is not read")
     semantic_weight: float = Field(0.6, ge=0, description="Weight of meaning in a score")
+    telling_idf: float = Field(
+        2.0, ge=0, description="A question's word the reports write makes words required "
+        "of a sentence only when it is this rare (BM25 idf; 2.0 ≈ in under 12% of chunks)")
     lexical_weight: float = Field(0.5, ge=0, description="Weight of the topic's words")
     dense_weight: float = Field(
         0.2, ge=0, description="Weight of the chunk's dense score when a report has no "

@@ -54,3 +54,35 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory, tiktoken_cache_dir: P
             assistant.close()
     assert not report.skipped, report.skipped
     return path
+
+
+@pytest.fixture(scope="session")
+def e5_embeddings(tmp_path_factory: pytest.TempPathFactory):
+    """The default embedder (the bundled multilingual-e5-small), one per session, behind an
+    embedding cache: the semantic layer is tested with the model it is built for."""
+    from rag.config import EmbedSettings
+    from rag.embed import make_embeddings
+
+    return make_embeddings(EmbedSettings(), tmp_path_factory.mktemp("e5-cache"))
+
+
+@pytest.fixture(scope="session")
+def e5_sample_store(tmp_path_factory: pytest.TempPathFactory, tiktoken_cache_dir: Path,
+                    e5_embeddings) -> Path:
+    """A store of the five sample reports embedded with the default embedder (about 650
+    sentence units: under a minute on one core). Open it read-only, with ``e5_embeddings``."""
+    from support import REPORTS
+
+    from rag.config import Settings
+    from rag.pipeline import open_assistant
+
+    path = tmp_path_factory.mktemp("e5-sample-store") / "store"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir))
+        assistant = open_assistant(Settings(), path, embeddings=e5_embeddings)
+        try:
+            report = assistant.ingest([REPORTS])
+        finally:
+            assistant.close()
+    assert not report.skipped and report.units_embedded > report.chunks_embedded
+    return path

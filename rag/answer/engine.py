@@ -84,6 +84,8 @@ class Answerer:
         t0 = time.perf_counter()
         view = self.view()
         spec = understand(question, view.places)
+        if self.llm is not None:
+            self._llm_reading(spec, view)
         lang = spec.lang
         if spec.missing_places and not spec.mentions:
             return no_report(question, spec.form.value, lang, spec.missing_places)
@@ -120,6 +122,19 @@ class Answerer:
         log.debug("answered in %.3fs by %s", time.perf_counter() - t0, strategy.name)
         return ans
 
+    def _llm_reading(self, spec: QuestionSpec, view: View) -> None:
+        """What the chat model reads in the question, where the rules read nothing."""
+        from rag.answer.llm_reading import merge_reading, read_question
+
+        reading = read_question(self.llm, spec.normalized)
+        if reading is None:
+            spec.notes.append("the chat model's reading of the question was unusable")
+            return
+        taken = merge_reading(spec, reading, view.places,
+                              lambda t: view.lexical.has_all(tokenize(t) or [t]))
+        if taken:
+            spec.notes.append("the chat model read " + "; ".join(taken))
+
     # -- reading the candidates
     def _read(self, spec: QuestionSpec, cands: list[Candidate], view: View) -> Reading:
         qvec = self._query_vector(spec.normalized)
@@ -141,8 +156,11 @@ class Answerer:
         # is how reports say it (a glossary translation may not be: "services" → 服务业).
         in_corpus = [t for t in terms
                      if any(view.lexical.has_all(tokenize(f) or [f]) for f in (t.text, *t.short))]
+        # A word most chunks hold ("经济", "建设") says nothing of how reports word a topic:
+        # "经济增长" is written "地区生产总值增长". Only telling words make words required.
+        telling = [t for t in in_corpus if t.own and t.weight >= self.cfg.telling_idf]
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
-                       self.llm, grounded=any(t.own for t in in_corpus), worded=bool(in_corpus))
+                       self.llm, grounded=bool(telling), worded=bool(in_corpus))
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         if self.embeddings is None:

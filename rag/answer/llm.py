@@ -128,7 +128,7 @@ def render_prompt(path: Path, variables: Mapping[str, object]) -> str:
 # -- calling the model
 
 
-def _as_llm(llm: Any) -> ChatLLM:
+def as_chat(llm: Any) -> ChatLLM:
     return llm if isinstance(llm, ChatLLM) else ChatLLM(llm)
 
 
@@ -242,7 +242,7 @@ def _checkable(ev: Evidence, spec: QuestionSpec) -> bool:
 
 def judge_reports(
     llm: Any, spec: QuestionSpec, shortlist: Sequence[tuple[Candidate, Sequence[Evidence]]],
-    cfg: AnswerSettings | None = None, words: bool = False,
+    cfg: AnswerSettings | None = None, words: bool = False, judge_all: bool = False,
 ) -> Decisions:
     """Decide, report by report, whether it states what a list question asks.
 
@@ -253,12 +253,14 @@ def judge_reports(
         cfg: the answer settings (the rule's floor).
         words: the question's words are the reports' wording: a report none of whose
             sentences writes them is not asked about (see :func:`accepts`).
+        judge_all: ask about every report however weak its sentences (the rule found
+            nothing, and the model is asked to read what is closest).
 
     Returns:
         (doc_id, year) → the sentence that shows it, or None. A report whose reply is
         malformed or late is decided by the extractive rule; ``notes`` counts them.
     """
-    chat = _as_llm(llm)
+    chat = as_chat(llm)
     cfg = cfg or AnswerSettings()
     decisions = Decisions()
     asked: list[tuple[tuple[str, int | None], Sequence[Evidence]]] = []
@@ -266,7 +268,7 @@ def judge_reports(
     for cand, evs in shortlist:
         key = (cand.doc.doc_id, cand.year)
         evs = [ev for ev in evs if ev.coverage > 0] if words else list(evs)
-        if not evs or max(ev.support for ev in evs) < JUDGE_MIN_COVERAGE:
+        if not evs or (not judge_all and max(ev.support for ev in evs) < JUDGE_MIN_COVERAGE):
             decisions[key] = None
             continue
         asked.append((key, evs))
@@ -335,7 +337,7 @@ def rewrite_with_llm(llm: Any, spec: QuestionSpec, answer: Answer) -> Answer:
     Falls back to ``answer`` itself, with a note, when the model fails, is late, or writes
     nothing that can be checked.
     """
-    chat = _as_llm(llm)
+    chat = as_chat(llm)
     prompt_vars = {
         "question": spec.text,
         "kind_name": _KIND_NAME.get(answer.kind, "事实"),

@@ -161,9 +161,10 @@ class PlaceMatcher:
         self._store_zh(question, claim, reading)
         self._store_en(question, claim, reading)
         self._gazetteer_en(question, claim, reading)
-        # Question words are never a misspelt place ("哪些城市" is not 盐城市).
+        # Question words are never a misspelt place ("哪些城市" is not 盐城市, "三个市" is
+        # not 三明市).
         lex = lexicon()
-        for pattern in [lex.cues["list"], *(p for p, _ in lex.levels)]:
+        for pattern in [lex.cues["list"], lex.counted_places, *(p for p, _ in lex.levels)]:
             for m in pattern.finditer(question):
                 for i in range(m.start(), m.end()):
                     taken[i] = True

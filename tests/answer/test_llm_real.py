@@ -74,3 +74,19 @@ def test_real_model_answers_stay_honest(llama_server: str, open_store, question:
         assert any(n.startswith((FALLBACK_NOTE, INVALID_NOTE)) for n in answer["notes"])
     else:
         assert answer["mode"] == "llm"
+
+
+def test_the_real_models_reading_of_a_question_is_checked_before_use(
+    llama_server: str, open_e5_store
+) -> None:
+    """The question-reading protocol with a real small model: whatever JSON it writes, what
+    the engine takes from it passes the same checks, and the answer stays honest."""
+    settings = LLMSettings(base_url=llama_server, model="gemma-3-270m", timeout=120,
+                           max_concurrency=1, context_tokens=600)
+    answer = open_e5_store(make_chat_model(settings)).ask(
+        "What did Heping District do about ageing gas pipes in 2022?").to_dict()
+    print(f"\n{answer['answer']}\nnotes: {answer['notes']}")
+    assert any("chat model" in n for n in answer["notes"])  # it read, or was found unusable
+    assert {c["source"] for c in answer["citations"]} <= {"002_11fb4cd1e17529ea.txt"}
+    assert_verbatim(answer)
+    assert_honest(answer)

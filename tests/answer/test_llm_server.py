@@ -47,6 +47,9 @@ class ScriptedLLM:
     def reset(self) -> None:
         self.judge: Callable[[str], Reply] = lambda prompt: '{"match": true, "sentence": 1}'
         self.answer: Callable[[str], Reply] = good_answer
+        # The question's reading: by default the model recognises nothing.
+        self.read: Callable[[str], Reply] = lambda prompt: (
+            '{"places": [], "years": [], "topic": "", "condition": null}')
         self.requests: list[dict] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -55,7 +58,9 @@ class ScriptedLLM:
         body = await request.json()
         self.requests.append(body)
         prompt = body["messages"][-1]["content"]
-        reply = (self.judge if '"match"' in prompt else self.answer)(prompt)
+        script = (self.read if '"topic"' in prompt else
+                  self.judge if '"match"' in prompt else self.answer)
+        reply = script(prompt)
         delay, text = reply if isinstance(reply, tuple) else (0.0, reply)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -222,3 +227,27 @@ def test_unreachable_endpoint_gives_the_extractive_answer(open_store) -> None:
     data = open_store(llm).ask("历城区2023年新增绿色建筑多少平方米？").to_dict()
     assert data["mode"] == "extractive" and data["notes"][-1].startswith(FALLBACK_NOTE)
     assert "530万" in data["answer"]
+
+
+def test_the_models_reading_supplies_a_topic_the_rules_did_not_recognise(
+    llm_server, open_e5_store
+) -> None:
+    scripted, url = llm_server
+    scripted.read = lambda prompt: (
+        '{"places": ["和平区"], "years": [2022], "topic": "燃气管网改造", "condition": null}')
+    llm = make_chat_model(settings_for(url, timeout=5).llm)
+    out = open_e5_store(llm).ask("What did Heping District do about ageing gas pipes in 2022?")
+    out = out.to_dict()
+    assert out["found"] and sources(out) == {"002_11fb4cd1e17529ea.txt"}
+    assert any("燃气" in c["quote"] for c in out["citations"])
+    assert any("the chat model read topic" in n for n in out["notes"])
+    assert_verbatim(out)
+
+
+def test_an_unusable_reading_changes_nothing(llm_server, open_store) -> None:
+    scripted, url = llm_server
+    scripted.read = lambda prompt: "我认为这个问题问的是就业。"
+    llm = make_chat_model(settings_for(url, timeout=5).llm)
+    out = open_store(llm).ask("和平区2022年新增就业多少人？").to_dict()
+    assert out["found"] and "2万" in out["answer"]
+    assert "the chat model's reading of the question was unusable" in out["notes"]

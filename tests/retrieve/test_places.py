@@ -59,6 +59,7 @@ def test_one_wrong_character_is_corrected_when_one_place_fits(matcher):
 
 @pytest.mark.parametrize("question", [
     "江苏省哪些城市的空气质量改善了？",  # 些城市 is not a misspelt 盐城市
+    "福州、泉州、盐城三个市的GDP",  # nor is 三个市
     "城区绿化覆盖率",  # a generic word, not a place
     "历下区2023年",  # a real place is never "corrected" into a store place
 ])

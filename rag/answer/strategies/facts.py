@@ -38,6 +38,8 @@ class Facts(Strategy):
 
     def decide_all(self, reading: Reading, cands) -> list[Decided]:
         scored = best(reading, list(cands))
+        if not scored and reading.llm is not None:
+            return self._ask_model(reading, list(cands))
         if not scored:
             return []
         top, cfg = scored[0][1], reading.cfg
@@ -46,6 +48,23 @@ class Facts(Strategy):
             if ev.score >= top.score - cfg.fact_margin and ev.support >= top.support - 1e-9:
                 picked.append((c, ev))
         return [Decided(c, [reading.finding(c, ev)]) for c, ev in picked]
+
+    def _ask_model(self, reading: Reading, cands: list[Candidate]) -> list[Decided]:
+        """Where no sentence passes the rule, the chat model reads the closest few of the
+        best reports (its pick must still hold the figure and condition asked)."""
+        from rag.answer.llm import judge_reports
+
+        ranked = sorted(cands, key=lambda c: -max((ev.score for ev in reading.evidence(c)),
+                                                  default=-1e9))
+        shortlist = [(c, reading.evidence(c)[:5]) for c in ranked[:3] if reading.evidence(c)]
+        decisions = judge_reports(reading.llm, reading.spec, shortlist, reading.cfg,
+                                  judge_all=True)
+        self.notes += decisions.notes
+        picked = [(c, decisions[(c.doc.doc_id, c.year)]) for c, _ in shortlist
+                  if decisions.get((c.doc.doc_id, c.year)) is not None]
+        if picked:
+            self.notes.append("no sentence passed the extractive rule; the chat model chose")
+        return [Decided(c, [reading.finding(c, ev)]) for c, ev in picked[:1]]
 
     def compose(self, reading: Reading, decided: list[Decided]) -> Answer:
         spec = reading.spec
