@@ -48,6 +48,9 @@ def cmd_docs(args) -> int:
     for d in docs:
         where = d["region"] + ("" if d["district"] or d["level"] not in ("district", "county")
                                else "（区县名未写明）")
+        if d["inferred"]:  # which names, at which offsets, the region was inferred from
+            said = "、".join(f"{e['name']}@{e['start']}" for e in d["evidence"])
+            where += f"（据正文地名推断：{said}）"
         years = ",".join(str(y) for y in d["covered_years"])
         print(f"{d['source']}\t{where}\t{d['level'] or '?'}\t报告{d['report_year'] or '?'}年"
               f"\t涉及{years or '?'}\t{d['chunks']}块\t{d['status']}")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import StoreError
-from rag.models import Chunk, ReportMeta
+from rag.models import Chunk, PlaceEvidence, ReportMeta
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -85,6 +85,8 @@ class DocRecord:
             "covered_years": list(self.covered),
             "status": self.status,
             "notes": list(m.notes),
+            "inferred": list(m.inferred),
+            "evidence": [asdict(e) for e in m.evidence],
         }
 
 
@@ -105,6 +107,8 @@ class ChunkRow:
 def _meta_from_json(raw: str) -> ReportMeta:
     d = json.loads(raw)
     d["notes"] = tuple(d.get("notes") or ())
+    d["inferred"] = tuple(d.get("inferred") or ())
+    d["evidence"] = tuple(PlaceEvidence(**e) for e in d.get("evidence") or ())
     return ReportMeta(**d)
 
 

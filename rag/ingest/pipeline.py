@@ -40,7 +40,7 @@ from rag.models import Chunk, LoadedDocument, ReportMeta, Section
 log = logging.getLogger(__name__)
 
 # Bumped when parsing, metadata or chunking changes, so that re-ingesting re-parses.
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 SUPPORTED = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 MANIFEST_NAMES = ("manifest.tsv", "manifest.csv", "manifest.json")
 # A folder's own documentation is not a report (SOURCE.md beside the cities corpus).
