@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.ingest.progress import Progress, ProgressState
+
 log = logging.getLogger(__name__)
 
 MAX_JOBS = 1000  # finished jobs kept for status queries
@@ -29,6 +31,7 @@ class Job:
     finished: float | None = None
     summary: dict[str, Any] | None = None
     error: str | None = None
+    progress: dict[str, dict[str, Any]] | None = None  # per phase: parse, embed, index
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,8 +61,12 @@ class IngestJobs:
 
     def _run(self, job: Job, assistant, path: Path) -> None:
         job.status, job.started = "running", time.time()
+
+        def on_update(state: ProgressState) -> None:
+            job.progress = {**(job.progress or {}), state.phase: state.to_dict()}
+
         try:
-            report = assistant.ingest([path])
+            report = assistant.ingest([path], progress=Progress(on_update=on_update))
             summary = report.to_dict()
             skipped = [s["reason"] for s in summary.get("skipped", [])]
             job.summary = summary

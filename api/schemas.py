@@ -134,6 +134,9 @@ class JobOut(BaseModel):
     finished: float | None = None
     summary: dict[str, Any] | None = Field(None, description="The ingest summary when done")
     error: str | None = Field(None, description="Why the job failed")
+    progress: dict[str, dict[str, Any]] | None = Field(
+        None, description="Per phase (parse, embed, index): done, total, chunks, rate (per "
+        "second), eta (seconds), finished, and the same as one line")
 
 
 class Deleted(BaseModel):

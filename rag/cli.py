@@ -26,11 +26,20 @@ def _open(args):
     return open_assistant(get_settings(), args.store)
 
 
+def _progress(args):
+    """A bar on a terminal; plain lines every few seconds into a log file or a pipe."""
+    from rag.ingest.progress import Progress
+
+    if sys.stderr.isatty():
+        return Progress(bar=not args.json)
+    return Progress(stream=sys.stderr, every=get_settings().progress_every)
+
+
 def cmd_ingest(args) -> int:
     assistant = _open(args)
     report = assistant.ingest(
         args.paths, args.manifest, embed=not args.no_embed, dry_run=args.dry_run,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=_progress(args),
     )
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

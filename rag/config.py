@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     api: APISettings = Field(default_factory=APISettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     manifest: Path | None = Field(None, description="Sidecar manifest (CSV/TSV/JSON) of reports")
+    progress_every: float = Field(
+        5.0, gt=0, description="Seconds between progress lines when output is not a terminal"
+    )
 
 
 @lru_cache(maxsize=1)

