@@ -123,6 +123,10 @@ class DocumentOut(BaseModel):
     covered_years: list[int]
     status: str = Field(..., description="parsed (searchable by words) or complete (embedded)")
     notes: list[str]
+    inferred: list[str] = Field(
+        default_factory=list, description="Region fields inferred from the places the text names")
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, description="Those names and their offsets (name, start, end)")
 
 
 class JobOut(BaseModel):
