@@ -6,9 +6,8 @@ Clones this repository's HEAD (committed work only) into a sibling folder, runs 
 there and times each step from make's own echo of it: the venv, pip, torch, the package and
 its dependencies, then ingest, docs and ask. ``--cold`` is a machine that never ran the
 project: new, empty caches for pip, the fast e5 runtime, tiktoken and temporary files;
-``--no-pip-cache`` also turns pip's cache off (PIP_NO_CACHE_DIR=1), which is slower than an
-empty one (pip then fetches some files twice). Without ``--cold`` the caches of this machine
-are used, as in a rerun.
+``--no-pip-cache`` also turns pip's cache off (PIP_NO_CACHE_DIR=1). Without ``--cold`` the
+caches of this machine are used, as in a rerun.
 The target is the first answer within 240 s of ``make run`` on a fresh clone. CPU seconds are
 recorded beside wall seconds: on a machine shared with other jobs, wall time is theirs too.
 """
