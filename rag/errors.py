@@ -2,6 +2,7 @@
 
 ReportQAError
  ├── ConfigError        a setting is missing or wrong: fix the environment or flags
+ │    └── SettingsError a REPORTQA_* variable is wrong: one line each, with the right form
  ├── LoadError          one input file cannot be read: it is skipped, the batch goes on
  ├── StoreError         the store is missing, locked or inconsistent: re-run ingest
  │    └── VectorsUnavailable  Chroma cannot be reached: answers use words alone meanwhile
@@ -19,6 +20,11 @@ class ReportQAError(Exception):
 
     help = ""
 
+    def __init__(self, *args: object, help: str | None = None) -> None:
+        super().__init__(*args)
+        if help is not None:  # a message that already says what to do needs no more
+            self.help = help
+
     def __str__(self) -> str:
         msg = super().__str__()
         return f"{msg} ({self.help})" if self.help else msg
@@ -26,6 +32,12 @@ class ReportQAError(Exception):
 
 class ConfigError(ReportQAError):
     help = "check REPORTQA_* environment variables and command-line flags"
+
+
+class SettingsError(ConfigError):
+    """One line per wrong variable: its name, what was wrong, the right form."""
+
+    help = "`reportqa --help` lists the settings"
 
 
 class LoadError(ReportQAError):

@@ -26,8 +26,19 @@ class LoadedDocument:
 
 
 @dataclass(frozen=True)
+class PlaceEvidence:
+    """A place name in a report's text that its inferred region rests on:
+    ``text[start:end] == name``."""
+
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class ReportMeta:
-    """What a report is: whose, and when. Unknown stays None, never guessed."""
+    """What a report is: whose, and when. Unknown stays None; what the report does not
+    state but its body shows (its towns) is marked inferred, with the evidence."""
 
     title: str | None = None
     province: str | None = None
@@ -37,6 +48,10 @@ class ReportMeta:
     report_date: str | None = None  # ISO date the report was delivered, when known
     report_year: int | None = None  # session year (year delivered)
     notes: tuple[str, ...] = ()  # what could not be determined, and why
+    # Fields the report does not state but that were inferred from the places its body
+    # names ("district", ...), and those names with their offsets.
+    inferred: tuple[str, ...] = ()
+    evidence: tuple[PlaceEvidence, ...] = ()
 
     @property
     def region(self) -> str:
@@ -50,6 +65,14 @@ class ReportMeta:
         # A municipality's province and city are one name; a county-level report whose
         # district is unknown still shows its city.
         return "".join(parts)
+
+    @property
+    def inferred_from(self) -> str:
+        """"据正文推断：中市街道、阜阳市" when part of the region was inferred, else ""."""
+        if not self.inferred:
+            return ""
+        names = list(dict.fromkeys(e.name for e in self.evidence))
+        return "据正文推断：" + "、".join(names)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from rag.answer.engine import Answerer
 from rag.config import Settings
 from rag.index.store import Store
 from rag.ingest.pipeline import Ingestor, IngestReport, find_manifest
+from rag.ingest.progress import Progress
 from rag.models import Answer
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class Assistant:
         *,
         embed: bool = True,
         dry_run: bool = False,
-        progress: bool = False,
+        progress: bool | Progress = False,
     ) -> IngestReport:
         manifest = manifest or self.settings.manifest or find_manifest(paths)
         ingestor = Ingestor(
@@ -50,7 +51,7 @@ class Assistant:
             return e.batch_size * e.concurrency
         return max(8, e.batch_size)
 
-    def embed_pending(self, progress: bool = False) -> tuple[int, int]:
+    def embed_pending(self, progress: bool | Progress = False) -> tuple[int, int]:
         ingestor = Ingestor(self.store, self.embeddings, self.settings.chunk, progress=progress,
                             batch_size=self._embed_batch())
         return ingestor.embed_pending()

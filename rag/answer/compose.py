@@ -38,10 +38,13 @@ class Finding:
 
 def entity_name(doc: DocRecord) -> str:
     m = doc.meta
+    inferred = f"；{m.inferred_from}" if m.inferred else ""
     if m.level in ("district", "county") and not m.district:
         unit = "区" if m.level == "district" else "县"
         where = (m.city or m.province or "")
-        return f"{where}（{unit}名未写明，{doc.source}）"
+        return f"{where}（{unit}名未写明，{doc.source}{inferred}）"
+    if m.inferred:
+        return f"{m.region}（{m.inferred_from}）"
     return m.region if m.region != "未知地区" else f"未知地区（{doc.source}）"
 
 

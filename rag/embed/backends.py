@@ -154,7 +154,11 @@ class SentenceTransformerEmbeddings(Embeddings):
         try:
             import torch
             from sentence_transformers import SentenceTransformer
-
+        except ImportError as exc:
+            raise EmbeddingError(
+                f"sentence-transformers is not installed ({exc}): pip install -e "
+                "'.[sentence-transformers]' (make dev installs it too)") from exc
+        try:
             if threads and (device is None or device == "cpu"):
                 torch.set_num_threads(int(threads))
             self._model = SentenceTransformer(str(path), device=device, local_files_only=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import DiskFull, StoreError, is_disk_full
-from rag.models import Chunk, ReportMeta
+from rag.models import Chunk, PlaceEvidence, ReportMeta
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -96,6 +96,8 @@ class DocRecord:
             "covered_years": list(self.covered),
             "status": self.status,
             "notes": list(m.notes),
+            "inferred": list(m.inferred),
+            "evidence": [asdict(e) for e in m.evidence],
         }
 
 
@@ -116,6 +118,8 @@ class ChunkRow:
 def _meta_from_json(raw: str) -> ReportMeta:
     d = json.loads(raw)
     d["notes"] = tuple(d.get("notes") or ())
+    d["inferred"] = tuple(d.get("inferred") or ())
+    d["evidence"] = tuple(PlaceEvidence(**e) for e in d.get("evidence") or ())
     return ReportMeta(**d)
 
 

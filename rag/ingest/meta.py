@@ -2,9 +2,10 @@
 
 Sources, strongest first: the manifest row, the file name ("云南省_临沧市_2021.txt"), then the
 report's own title and opening lines (the date line, the speaker line, the congress line).
-The body is never searched for the region: a city report names its counties, a district
-report its province, and village names must not become a district. Unknown stays None, and
-``notes`` says why.
+The body is not read for the region while these name it: a city report names its counties, a
+district report its province. Only when they leave it unknown are the places the body names
+weighed (``rag.ingest.place_inference``), and what that yields is marked inferred, with its evidence.
+Unknown stays None, and ``notes`` says why.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from pathlib import PurePosixPath
 
 from rag.ingest.manifest import ManifestRow
+from rag.ingest.place_inference import infer_place
 from rag.ingest.regions import MUNICIPALITIES, Place, combine_places, get_gazetteer
 from rag.ingest.sections import body_lines
 from rag.models import ReportMeta
@@ -263,8 +265,18 @@ def extract_meta(text: str, blocks, source: str,
         notes.append(f"the {level} is not named in the title or opening lines")
     if level is None and not any(fields.values()):
         notes.append("no region named in the title, opening lines, file name or manifest")
+    inferred: tuple[str, ...] = ()
+    evidence: tuple = ()
+    wanted = {"district": "district", "county": "district", "city": "city"}.get(level or "")
+    if level != "national" and not (fields["province"] and (not wanted or fields[wanted])):
+        guess = infer_place(text, blocks, fields, level)
+        notes += guess.notes
+        fields = {**fields, **guess.fields}
+        inferred = tuple(k for k in ("province", "city", "district") if k in guess.fields)
+        evidence = guess.evidence
     if fields["province"] in MUNICIPALITIES and level != "national":
         fields["city"] = fields["city"] or fields["province"]
     return ReportMeta(title=title, province=fields["province"], city=fields["city"],
                       district=fields["district"], level=level, report_date=report_date,
-                      report_year=report_year, notes=tuple(notes))
+                      report_year=report_year, notes=tuple(notes), inferred=inferred,
+                      evidence=evidence)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from rag.config import ChunkSettings
 from rag.errors import LoadError, ReportQAError, StoreError
@@ -37,6 +36,7 @@ from rag.ingest.chunk import chunk_sections, doc_id_for
 from rag.ingest.load import load_document
 from rag.ingest.manifest import load_manifest
 from rag.ingest.meta import extract_meta
+from rag.ingest.progress import Progress, as_progress
 from rag.ingest.sections import tag_sections
 from rag.ingest.units import units_of
 from rag.models import Chunk, LoadedDocument, ReportMeta, Section
@@ -45,7 +45,7 @@ from rag.text.lexicon import lexicon
 log = logging.getLogger(__name__)
 
 # Bumped when parsing, metadata or chunking changes, so that re-ingesting re-parses.
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 SUPPORTED = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 MANIFEST_NAMES = ("manifest.tsv", "manifest.csv", "manifest.json")
 # A folder's own documentation is not a report (SOURCE.md beside the cities corpus).
@@ -172,7 +172,7 @@ class Ingestor:
         embeddings,
         chunking: ChunkSettings,
         manifest: Path | None = None,
-        progress: bool = False,
+        progress: bool | Progress = False,
         batch_size: int = 64,
         workers: int = 1,
     ) -> None:
@@ -181,7 +181,7 @@ class Ingestor:
         self.embeddings = embeddings
         self.chunking = chunking
         self.manifest = load_manifest(manifest) if manifest else None
-        self.progress = progress
+        self.progress = as_progress(progress)
         self.batch_size = batch_size
 
     def parse(self, path: Path, source: str | None = None) -> ParsedReport:
@@ -231,6 +231,13 @@ class Ingestor:
         dry_run: bool = False,
         on_parsed: Callable[[ParsedReport], None] | None = None,
     ) -> IngestReport:
+        try:
+            return self._run(paths, embed=embed, dry_run=dry_run, on_parsed=on_parsed)
+        finally:
+            self.progress.finish()  # also when a phase fails: its lines stop
+
+    def _run(self, paths: Iterable[Path], *, embed: bool, dry_run: bool,
+             on_parsed: Callable[[ParsedReport], None] | None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(embedded=embed and not dry_run)
         files = discover(paths)
@@ -255,9 +262,10 @@ class Ingestor:
                     report.unchanged += 1
                     continue
             todo.append(path)
-        bar = tqdm(total=len(todo), desc="parse", unit="file", disable=not self.progress)
+        progress = self.progress
+        progress.start("parse", len(todo), "reports")
         for path, parsed, error in self._parse_all(todo):
-            bar.update(1)
+            progress.advance(1, chunks=len(parsed.chunks) if parsed else 0)
             source = path.name
             if parsed is None:
                 report.skipped.append((source, error or "unreadable"))
@@ -294,7 +302,7 @@ class Ingestor:
                     chunks=parsed.chunks,
                     tokens=parsed.tokens,
                 )
-        bar.close()
+        progress.finish()
         report.parse_seconds = time.perf_counter() - t0
         if embed and not dry_run:
             t1 = time.perf_counter()
@@ -306,7 +314,9 @@ class Ingestor:
             report.embed_seconds = time.perf_counter() - t1
         if not dry_run and (report.added or report.replaced):
             # Build (and save) the lexical index now, so the first question is fast.
+            progress.start("index", None)
             self._store.snapshot()
+            progress.finish()
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -318,6 +328,12 @@ class Ingestor:
         stored with the report, and a chunk's vector is the normalized mean of its units'
         vectors, so a report costs one embedding per unit and nothing more.
         """
+        try:
+            return self._embed_pending()
+        finally:
+            self.progress.finish()
+
+    def _embed_pending(self) -> tuple[int, int]:
         catalog = self._store.catalog
         total = catalog.count_pending()
         if total == 0:
@@ -328,7 +344,7 @@ class Ingestor:
             if r.doc_id in docs:
                 by_doc.setdefault(r.doc_id, []).append(r)
         done = units = 0
-        bar = tqdm(total=total, desc="embed", unit="chunk", disable=not self.progress)
+        self.progress.start("embed", total, "chunks")
         # Embedding (CPU) overlaps with the previous batch's writes (I/O).
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending_write = None
@@ -341,10 +357,10 @@ class Ingestor:
                 pending_write = writer.submit(self._write_docs, work, vectors, docs)
                 n = sum(len(rows) for *_, rows in work)
                 done += n
-                bar.update(n)
+                self.progress.advance(n, chunks=n)
             if pending_write is not None:
                 pending_write.result()
-        bar.close()
+        self.progress.finish()
         return done, units
 
     def _doc_batches(self, by_doc: dict[str, list]) -> Iterable[list]:

@@ -1,8 +1,10 @@
 """Gazetteer of Chinese administrative divisions, built from jionlp's offline dictionary.
 
-Only province, prefecture (city) and county-level names are read; towns and villages are
-skipped on purpose, so a village named in a report body can never become its region.
-Municipalities (北京/天津/上海/重庆) have ``province == city``.
+Province, prefecture (city) and county-level names are the regions. Towns and subdistricts
+(镇, 乡, 街道, 苏木) are read into an index of their own, consulted only through
+:meth:`Gazetteer.find_towns_in_text` as evidence of where a report is (``rag.ingest.place_inference``):
+a town is never a region itself, and villages are skipped. Municipalities
+(北京/天津/上海/重庆) have ``province == city``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "county": 2}
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 _DIRECT = "直辖"  # "省直辖行政区划": county-level units run by the province, e.g. 济源市
 _BRACKETS = "()（）〔〕[]【】 \u3000"
+# Town-level units: township, town, subdistrict, and the sumu of Inner Mongolia. Names of
+# other units at this depth (farms, development zones, "社区") are too generic to place a text.
+TOWN_SUFFIXES = ("街道", "镇", "乡", "苏木")
+_MIN_TOWN_LEN = 3  # "城镇", "乡镇" are words, not places
 # Conventional English names where plain pinyin is wrong or ambiguous (陕西 vs 山西).
 _ENGLISH = {
     "陕西省": {"shaanxi"},
@@ -61,6 +67,16 @@ class Place:
         if other.city and self.city != other.city:
             return False
         return not (other.district and self.district != other.district)
+
+
+@dataclass(frozen=True)
+class TownMention:
+    """A town or subdistrict name found in a text: ``text[start:end] == surface``."""
+
+    start: int
+    end: int
+    surface: str
+    within: tuple[Place, ...]  # the county-level units (or cities) holding a town so named
 
 
 @dataclass(frozen=True)
@@ -105,8 +121,13 @@ class Gazetteer:
         self._full: dict[str, list[Place]] = defaultdict(list)  # own full name -> places
         self._short: dict[str, list[Place]] = defaultdict(list)  # alias without suffix
         self._stem: dict[Place, str] = {}
+        self._towns: dict[str, list[Place]] = defaultdict(list)  # town name -> its parents
         self._load(path or _jionlp_dictionary())
         self._max_len = max(len(k) for k in self._full)
+        self._max_town_len = max((len(k) for k in self._towns), default=0)
+        # The first two characters of every name: most offsets of a text start none.
+        self._heads = {k[:2] for k in self._full} | {k[:2] for k in self._short}
+        self._town_heads = {k[:2] for k in self._towns}
         self._pinyin: dict[str, list[Place]] | None = None
 
     # -- building -------------------------------------------------------------------------
@@ -117,12 +138,26 @@ class Gazetteer:
         if len(alias) >= 2 and alias != place.own_name:
             self._short[alias].append(place)
 
+    def _add_town(self, parent: Place, name: str) -> None:
+        if not name.endswith(TOWN_SUFFIXES):
+            return
+        names = {name}
+        if name.startswith(parent.own_name):  # "济源市下冶镇" is also "下冶镇"
+            names.add(name[len(parent.own_name):])
+        for n in names:
+            if len(n) >= _MIN_TOWN_LEN and parent not in self._towns[n]:
+                self._towns[n].append(parent)
+
     def _load(self, path: Path) -> None:
         province: str | None = None
         city: str | None = None
+        city_place: Place | None = None
+        parent: Place | None = None  # the unit holding the towns that follow
         with _open_text(path) as f:
             for line in f:
-                if line.startswith("\t\t\t"):  # towns and villages
+                if line.startswith("\t\t\t"):  # towns and subdistricts; villages skipped
+                    if line[3] != "\t" and parent is not None:
+                        self._add_town(parent, line.strip())
                     continue
                 depth = len(line) - len(line.lstrip("\t"))
                 parts = line.strip().split("\t")
@@ -130,10 +165,12 @@ class Gazetteer:
                     continue
                 name, _code, alias = parts
                 alias = alias.split("/")[0]
+                parent = None
                 if depth == 0:
                     province, city = name, None
-                    self._add(Place(name, name if name in MUNICIPALITIES else None, None,
-                                    "province", name), alias)
+                    city_place = Place(name, name if name in MUNICIPALITIES else None, None,
+                                       "province", name)
+                    self._add(city_place, alias)
                 elif depth == 1 and province:
                     if _DIRECT in name:
                         city = None
@@ -141,13 +178,18 @@ class Gazetteer:
                         city = name  # already added as the province
                     else:
                         city = name
-                        self._add(Place(province, name, None, "city", province + name), alias)
+                        city_place = Place(province, name, None, "city", province + name)
+                        self._add(city_place, alias)
                 elif depth == 2 and province:
                     if city is None:  # directly administered county-level city: a city
-                        self._add(Place(province, name, None, "city", province + name), alias)
+                        parent = Place(province, name, None, "city", province + name)
+                        self._add(parent, alias)
                     else:
                         full = (city if city == province else province + city) + name
-                        self._add(Place(province, city, name, _county_level(name), full), alias)
+                        parent = Place(province, city, name, _county_level(name), full)
+                        self._add(parent, alias)
+                        if _DIRECT in name:  # "市直辖行政区划": the city's own towns (东莞)
+                            parent = city_place
 
     # -- lookups --------------------------------------------------------------------------
     def resolve(self, name: str) -> list[Place]:
@@ -200,6 +242,8 @@ class Gazetteer:
 
     def _match_at(self, text: str, i: int, parents: list[Place] | None,
                   short_forms: bool) -> tuple[int, list[Place]] | None:
+        if text[i:i + 2] not in self._heads:
+            return None
         for length in range(min(self._max_len, len(text) - i), 1, -1):
             key = text[i:i + length]
             cands = list(self._full.get(key, ()))
@@ -214,6 +258,38 @@ class Gazetteer:
                     continue
             return i + length, cands
         return None
+
+    # -- towns ---------------------------------------------------------------------------
+    def town_parents(self, name: str) -> list[Place]:
+        """The county-level units (or cities) holding a town or subdistrict of this name."""
+        return list(self._towns.get(name.strip(), ()))
+
+    def find_towns_in_text(self, text: str,
+                           boundaries: set[int] | None = None) -> list[TownMention]:
+        """Town and subdistrict names in ``text``, longest match first, in text order.
+
+        Args:
+            text: any text.
+            boundaries: offsets where a word starts or ends (a segmenter's); when given, a
+                name must start and end on one, so that "森林城镇" does not yield "林城镇".
+        """
+        out: list[TownMention] = []
+        i, n = 0, len(text)
+        while i < n:
+            if (boundaries is not None and i not in boundaries) \
+                    or text[i:i + 2] not in self._town_heads:
+                i += 1
+                continue
+            for length in range(min(self._max_town_len, n - i), _MIN_TOWN_LEN - 1, -1):
+                end = i + length
+                parents = self._towns.get(text[i:end])
+                if parents and (boundaries is None or end in boundaries):
+                    out.append(TownMention(i, end, text[i:end], tuple(parents)))
+                    i = end
+                    break
+            else:
+                i += 1
+        return out
 
     # -- English and pinyin ---------------------------------------------------------------
     def aliases(self, place: Place) -> set[str]:

@@ -19,7 +19,8 @@ SAMPLES = [
     ("001_0308ac578581e688.txt", "山东省", "德州市", "陵城区", "district", "2023-01-08", 2023),
     ("002_11fb4cd1e17529ea.txt", "天津市", "天津市", "和平区", "district", "2023-01-03", 2023),
     ("003_6c455b50551dc8b5.txt", "山西省", "太原市", "迎泽区", "district", "2018-03-21", 2018),
-    ("004_c2261995aa5722eb.txt", None, None, None, "district", None, 2023),
+    # Never names its district: inferred from its subdistrict and city (tests/ingest/test_places).
+    ("004_c2261995aa5722eb.txt", "安徽省", "阜阳市", "颍泉区", "district", None, 2023),
 ]
 
 
