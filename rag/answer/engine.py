@@ -145,7 +145,7 @@ class Answerer:
             model = getattr(self.embeddings, "model_id", None)
             units = {d: u for d, u in self.store.units({c.doc.doc_id for c in cands}).items()
                      if model is None or u.model_id == model}
-            topic = spec.topic if spec.lang == "en" else " ".join(spec.terms)
+            topic = spec.topic
             tvec = self._query_vector(topic) if topic.strip() else None
             if units:
                 queries = [qvec] if tvec is None else [qvec, tvec]

@@ -204,6 +204,9 @@ def score_sentences(
     multi_year = spec.multi_year
     asked = spec.condition.quantity.unit if spec.condition else spec.unit
     translated = bool(terms) and not any(t.own for t in terms)
+    # The figure asked is in the condition's unit, or the unit the question asks it in.
+    wanted = spec.condition.quantity if spec.condition else (
+        Quantity(0.0, spec.unit) if spec.unit else None)
     for cs, ce, dense, kind in spans:
         for s, e in iter_sentences(text, cs, ce):
             if (s, e) in seen:
@@ -224,7 +227,10 @@ def score_sentences(
                 # "多少处健身点" with 新建 asked: a count needs no direction word before it.
                 direction = spec.direction if spec.direction_required or not spec.count \
                     else None
-                figure = bound_figure(sent, terms, direction, multi_year)
+                figure = bound_figure(sent, terms, direction, multi_year, wanted)
+                if figure is None and wanted is not None and spec.condition is None:
+                    # the unit asked is a preference ("多少人" may be written 人次)
+                    figure = bound_figure(sent, terms, direction, multi_year)
                 # Where no topic word stands in the sentence (an English question's words
                 # are not the report's), the closest unit's figure; where one stands but
                 # gives no figure of its own ("增长2%" is not a total), none.

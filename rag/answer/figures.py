@@ -68,12 +68,13 @@ def _window(s: str, start: int, size: int = 40) -> str:
     return w
 
 
-def anchors_in(s: str, terms: list[Anchor]) -> list[tuple[int, int]]:
-    """Where the topic's rarest word stands in a sentence (the figure follows it)."""
+def anchor_groups(s: str, terms: list[Anchor]) -> list[list[tuple[int, int]]]:
+    """Where each topic word stands in a sentence, rarest word first (figures follow them)."""
     soft = lexicon().soft_terms
     strong = [t for t in terms if t.text not in soft and len(t.text) >= 2] or [
         t for t in terms if t.text not in soft
     ]
+    groups = []
     for t in sorted(strong, key=lambda t: -t.weight):
         hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.text), s)]
         for short in t.short if not hits else ():
@@ -81,8 +82,14 @@ def anchors_in(s: str, terms: list[Anchor]) -> list[tuple[int, int]]:
         if not hits and len(t.parts) > 1 and all(p in s for p in t.parts):
             hits = [(m.start(), m.end()) for m in re.finditer(re.escape(t.parts[-1]), s)]
         if hits:
-            return hits
-    return []
+            groups.append(hits)
+    return groups
+
+
+def anchors_in(s: str, terms: list[Anchor]) -> list[tuple[int, int]]:
+    """Where the topic's rarest word stands in a sentence."""
+    groups = anchor_groups(s, terms)
+    return groups[0] if groups else []
 
 
 def _same_indicator(lead: str) -> bool:
@@ -108,7 +115,8 @@ def _figure_at(w: str, pos: int) -> tuple[Quantity, int] | None:
 
 
 def bound_figure(
-    s: str, terms: list[Anchor], direction: str | None, multi_year: bool = False
+    s: str, terms: list[Anchor], direction: str | None, multi_year: bool = False,
+    wanted: Quantity | None = None,
 ) -> Figure | None:
     """The figure a sentence gives for the topic: "地区生产总值增长6%" → 6 % (anchor 0).
 
@@ -117,12 +125,27 @@ def bound_figure(
     figure after the topic that is not a change ("增长2%" is not a total). A figure stated
     as "超30%" or "30%以上" counts as just above 30. Unless ``multi_year``, a figure over
     several years ("年均增长7.9%", "比2016年增长30.3%") is not taken for one year's.
+
+    With ``wanted`` (the quantity a condition names), only a figure in its unit counts, and
+    the other topic words are tried in turn: for "优良天数比例达到90%", "空气质量优良天数
+    338天、优良比例92.6%" gives 92.6 %, not 338 days.
     """
+    groups = anchor_groups(s, terms)
+    for hits in groups if wanted is not None else groups[:1]:
+        for figure in _figures(s, hits, direction, multi_year):
+            if wanted is None or wanted.comparable(figure.quantity) and (
+                    figure.quantity.is_share == wanted.is_share or wanted.unit is None):
+                return figure
+    return None
+
+
+def _figures(s: str, hits: list[tuple[int, int]], direction: str | None, multi_year: bool):
+    """The figure each anchor hit gives (see :func:`bound_figure`), in order."""
     lex = lexicon()
     words = sorted((w for w in lex.direction_words(direction) if len(w) >= 2), key=len,
                    reverse=True) if direction else []
     changes = lex.change_words()
-    for start, end in anchors_in(s, terms):
+    for start, end in hits:
         w = _window(s, end)
         if direction:
             for word in words:
@@ -136,8 +159,13 @@ def bound_figure(
                     continue
                 got = _figure_at(w, i + len(word))
                 if got:
-                    return Figure(got[0], start, end + got[1])
-            before = re.split(r"[，,。；;、]", s[max(0, start - 8) : start])[-1]
+                    yield Figure(got[0], start, end + got[1])
+                    break
+            # The direction word may open an enumeration the topic is an item of: "新增卫技
+            # 人员3500人、医疗床位1200张、普惠性婴幼儿托位3000个" (back to the clause's start).
+            before = re.split(r"[，,。；;]", s[max(0, start - 40) : start])[-1]
+            if "、" not in before:
+                before = before[-8:]
             if not multi_year and _MULTI_YEAR.search(before):
                 continue  # "累计实现城镇新增就业22.2万人": five years, not one
             if any(word in before for word in words):
@@ -145,7 +173,7 @@ def bound_figure(
                 if m and m.start() <= 12 and not _SHARE.search(w[: m.start()]):
                     got = _figure_at(w, m.start())
                     if got:
-                        return Figure(got[0], start, end + got[1])
+                        yield Figure(got[0], start, end + got[1])
         else:
             m = _DIGIT.search(w)
             if m and m.start() <= 12:
@@ -162,12 +190,11 @@ def bound_figure(
                     later = _LEVEL_AFTER_CHANGE.search(w, rest_at)
                     got = _figure_at(w, later.end()) if later else None
                     if later and got:
-                        return Figure(got[0], start, end + got[1])
+                        yield Figure(got[0], start, end + got[1])
                     continue
                 got = _figure_at(w, m.start())
                 if got:
                     q, fend = got
                     if re.search(r"(超过|超|高于|逾|多于)$", lead) and not q.above:
                         q = Quantity(q.value, q.unit, True, q.scaled)
-                    return Figure(q, start, end + fend)
-    return None
+                    yield Figure(q, start, end + fend)

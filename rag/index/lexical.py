@@ -33,6 +33,26 @@ def _cut_for_search():
         return lambda text: list(jieba.cut_for_search(text))
 
 
+@lru_cache(maxsize=1)
+def _cut():
+    """jieba's precise segmentation (each character in one word), as above."""
+    try:
+        import rjieba
+
+        return rjieba.cut
+    except ImportError:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        return lambda text: list(jieba.cut(text))
+
+
+def words(text: str) -> list[str]:
+    """Precise-mode jieba words of ``text``, punctuation and spaces left out."""
+    return [w for w in _cut()(text) if w.strip() and _WORD.fullmatch(w.strip().lower())]
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens, lowercased, without punctuation and stop words."""
     out = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.index.lexical import tokenize
+from rag.index.lexical import tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
 from rag.text.glossary import translate
@@ -194,15 +194,19 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         zh = [t for run in _CJK_RUN.findall(rest) for t in tokenize(run)]
         latin = _CJK_RUN.sub(" ", rest)
         glossed, unglossed = translate(latin)
-        words = [w.lower() for w in _LATIN_WORD.findall(latin)]
+        latin_words = [w.lower() for w in _LATIN_WORD.findall(latin)]
         for w in _LATIN_WORD.findall(unglossed.lower()):
             if w in lex.directions_en:
                 direction = direction or lex.directions_en[w]
-        topic_words = [w for w in words if w not in lex.scaffold_en and w not in lex.directions_en]
+        topic_words = [w for w in latin_words
+                       if w not in lex.scaffold_en and w not in lex.directions_en]
         spec.topic = " ".join(topic_words + _CJK_RUN.findall(rest))
         terms = zh + glossed
         spec.translated = [t for t in glossed if t not in zh]
     else:
+        # The topic as words, direction included ("经济增长"): what the embedder reads.
+        spec.topic = "".join(w for w in words(rest)
+                             if w not in lex.scaffold_zh and not w.isdigit())
         for word, d in lex.rate_words.items():
             if word in rest:
                 direction = direction or d
@@ -216,8 +220,6 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                     direction = direction or d
                     rest = re.sub(pattern, " ", rest)
         terms = [t for t in tokenize(rest) if t not in lex.scaffold_zh and not t.isdigit()]
-        spec.topic = re.sub(r"\s+", " ", "".join(
-            ch if "\u4e00" <= ch <= "\u9fff" or ch.isalnum() else " " for ch in rest)).strip()
     # Drop terms contained in a longer term already present (生产 inside 生产总值).
     terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]
     spec.terms = terms

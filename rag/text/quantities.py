@@ -21,6 +21,7 @@ DATA = Path(__file__).with_name("data") / "units.json"
 # How close "about 5%" / "5%左右" must be: a quarter point, or 5% of larger values.
 NEAR_POINTS = 0.25
 NEAR_SHARE = 0.05
+GENERIC_COUNTER = "counter:个"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Quantity:
             # A bare number is not a share unless both are bare; "超过10万" is a count.
             bare, other_q = (self, other) if self.unit is None else (other, self)
             return not (other_q.is_share and bare.scaled)
+        if GENERIC_COUNTER in (self.unit.dimension, other.unit.dimension):
+            # 个 counts anything: "多少个健身点" is answered by "健身路径55处".
+            return self.unit.dimension.startswith("counter:") and \
+                other.unit.dimension.startswith("counter:")
         return self.unit.dimension == other.unit.dimension
 
 

@@ -95,3 +95,10 @@ def test_a_count_over_five_years_is_not_one_years():
     jobs = terms("就业")
     assert value("新增城镇就业17.8万人", jobs, "up") == (pytest.approx(178000), "人")
     assert bound_figure("累计实现城镇新增就业22.2万人", jobs, "up") is None
+
+
+def test_a_direction_word_opening_an_enumeration_binds_each_item():
+    seats = terms("婴幼儿", "托位")
+    got = value("新增卫技人员3500人、医疗床位1200张、普惠性婴幼儿托位3000个", seats, "up")
+    assert got == (3000, "个")
+    assert bound_figure("普惠性婴幼儿托位3000个，全市托育机构120家", seats, "up") is None

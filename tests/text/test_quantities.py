@@ -41,7 +41,8 @@ def test_above_is_read_from_the_words_around_a_figure():
     ((">", "8亿斤"), "35万吨", False),
     ((">", "5千人"), "6千人", True),
     ((">", "5千人"), "6000", True),  # a bare count fits a counter
-    ((">", "5千人"), "6000个", False),  # another counter is another thing
+    ((">", "5千人"), "6000张", False),  # another counter is another thing
+    ((">", "1500个"), "1646处", True),  # but 个 counts anything
     ((">", "30%"), "35%", True),
     ((">", "30%"), "35万", False),  # a share is not a count
     ((">", "10万"), "12%", False),
