@@ -4,7 +4,8 @@ Sources, strongest first: the manifest row, the file name ("云南省_临沧市_
 report's own title and opening lines (the date line, the speaker line, the congress line).
 The body is not read for the region while these name it: a city report names its counties, a
 district report its province. Only when they leave it unknown are the places the body names
-weighed (``rag.ingest.place_inference``), and what that yields is marked inferred, with its evidence.
+weighed (``rag.ingest.place_inference``), and what that yields is marked inferred, with its
+evidence.
 Unknown stays None, and ``notes`` says why.
 """
 
