@@ -118,7 +118,8 @@ class AnswerSettings(BaseModel):
     max_quote: int = Field(90, ge=20, description="Characters a quote is narrowed to")
     fact_quotes: int = Field(3, ge=1, description="Most quotes of a fact answer")
     fact_margin: float = Field(
-        0.05, ge=0, description="A further quote must score within this of the best")
+        0.1, ge=0, description="A further quote of a fact answer must score, and be about "
+        "the topic, within this of the best: two close sentences are both quoted")
     statement_margin: float = Field(
         0.5, ge=0, description="The same for the quotes of a statement answer "
         "(\"…做得怎么样\"): its best few sentences tell it")

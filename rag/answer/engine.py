@@ -154,11 +154,12 @@ class Answerer:
         terms = build_terms(spec, _idf_lookup(view.lexical))
         # The corpus's own vocabulary: a term of the question's own that some report writes
         # is how reports say it (a glossary translation may not be: "services" → 服务业).
-        in_corpus = [t for t in terms
-                     if any(view.lexical.has_all(tokenize(f) or [f]) for f in (t.text, *t.short))]
+        in_corpus = [t for t in terms if len(t.text) >= 2
+                     and any(view.lexical.has_all(tokenize(f) or [f]) for f in (t.text, *t.short))]
         # A word most chunks hold ("经济", "建设") says nothing of how reports word a topic:
         # "经济增长" is written "地区生产总值增长". Only telling words make words required.
-        telling = [t for t in in_corpus if t.own and t.weight >= self.cfg.telling_idf]
+        telling = [t for t in in_corpus
+                   if t.own and len(t.text) >= 2 and t.weight >= self.cfg.telling_idf]
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
                        self.llm, grounded=bool(telling), worded=bool(in_corpus))
 

@@ -67,10 +67,15 @@ class Evidence:
     def support(self) -> float:
         """How surely the sentence is about the topic, by words or by meaning. Words the
         question did not write (an English phrase's glossary translation: "services" →
-        服务业) count where the meaning agrees: their coverage is averaged with it."""
-        sem = self.semantic or 0.0
+        服务业), or only some of its words, count where the meaning agrees: their coverage
+        is averaged with the sentence's relatedness."""
+        if self.semantic is None:
+            return self.coverage
+        sem = self.semantic
         words = self.coverage
-        if self.translated and self.semantic is not None:
+        if self.translated or words < 1.0 - 1e-9:
+            # Some of the topic's words, or translated ones: as sure as the meaning agrees
+            # ("农村劳动力转移就业" has 就业 of "城镇新增就业", and means something else).
             words = (words + sem) / 2
         return max(words, sem)
 
@@ -88,7 +93,7 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
         # Its sub-words, so that "安全事故" is found in "安全生产…事故起数".
         parts = tuple(p for p in tokenize(low) if p != low) or (low,)
         weight = max(idf(p) for p in (*parts, low))
-        if low in lex.soft_terms:
+        if low in lex.soft_terms or len(low) == 1:  # a single character is weak evidence
             weight *= 0.3
         terms.append(Term(low, parts, weight, lex.other_forms(low), t not in spec.translated))
     return terms
@@ -163,6 +168,20 @@ def _narrow(text: str, start: int, end: int, terms: list[Term], spec: QuestionSp
     while be > bs + 1 and text[be - 1] in "、，,；;：:":
         be -= 1
     return bs, be
+
+
+def _holding(text: str, s: int, e: int, qs: int, qe: int, fs: int, fe: int
+             ) -> tuple[int, int]:
+    """The quote ``[qs, qe)`` widened to whole clauses of the sentence ``[s, e)`` until it
+    holds ``[fs, fe)``."""
+    if qs <= fs and fe <= qe:
+        return qs, qe
+    for cs, ce in split_clauses(text, s, e):
+        if cs <= fs < ce or (fs <= cs and ce <= fe) or cs < fe <= ce:
+            qs, qe = min(qs, cs), max(qe, ce)
+    while qe > qs + 1 and text[qe - 1] in "、，,；;：:":
+        qe -= 1
+    return qs, qe
 
 
 def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit | None
@@ -256,6 +275,10 @@ def score_sentences(
                 head = max(sent.rfind(p, 0, figure.anchor) for p in "，,；;。") + 1
                 local = coverage(sent[head : figure.end], terms) if anchored else (sem or 0.0)
             qs, qe = _narrow(text, s, e, terms, spec, cfg, best_unit)
+            if figure is not None and "_" not in text[s:e]:
+                # The quote holds the figure it was bound to: "改造老旧小区700万平方米、
+                # 惠及10万户居民" is not cut before 10万户.
+                qs, qe = _holding(text, s, e, qs, qe, s + figure.anchor, s + figure.end)
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, translated))
     out.sort(key=lambda ev: (-ev.score, ev.start))

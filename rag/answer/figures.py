@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.text.lexicon import lexicon
-from rag.text.quantities import Quantity, read_quantity
+from rag.text.quantities import Quantity, quantities_in, read_quantity
 
 _STOP_WINDOW = re.compile(r"[。；;！？]")
 # Words between a topic and its figure that make the figure span several years
@@ -198,3 +198,8 @@ def _figures(s: str, hits: list[tuple[int, int]], direction: str | None, multi_y
                     if re.search(r"(超过|超|高于|逾|多于)$", lead) and not q.above:
                         q = Quantity(q.value, q.unit, True, q.scaled)
                     yield Figure(q, start, end + fend)
+                # Later figures of the same statement, for a unit asked that the first is
+                # not in: "改造老旧小区700万平方米、惠及10万户居民".
+                for qs, qe, q in quantities_in(w[fend if got else m.end():]):
+                    base = (fend if got else m.end())
+                    yield Figure(q, start, end + base + qe)

@@ -81,6 +81,7 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
 
     rest = _without_places_and_years(q, reading.spans, lex)
     rest = _condition(spec, rest, lex)
+    rest = _without_asked_unit(rest)
     _topic(spec, rest, lex)
     spec.statement = lex.cue("statement", q) and not spec.numeric and spec.condition is None
     words = spec.terms if lang == "zh" else [*spec.terms, *spec.topic.split()]
@@ -102,6 +103,16 @@ def asked_unit(q: str) -> Unit | None:
         if got and got[0].form.isascii():
             return got[0]
     return None
+
+
+def _without_asked_unit(text: str) -> str:
+    """"多少人", "几处": the unit asked is read (``spec.unit``), not a topic word."""
+    t = tables()
+    for m in reversed(list(_ASK_ZH.finditer(text))):
+        got = t.unit_at(text, m.end())
+        if got:
+            text = text[: m.start()] + " " + text[got[1]:]
+    return text
 
 
 def _years(spec: QuestionSpec, q: str, lex: Lexicon, low: str) -> None:

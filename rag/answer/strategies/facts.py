@@ -45,7 +45,8 @@ class Facts(Strategy):
         top, cfg = scored[0][1], reading.cfg
         picked = [scored[0]]
         for c, ev in scored[1 : cfg.fact_quotes]:
-            if ev.score >= top.score - cfg.fact_margin and ev.support >= top.support - 1e-9:
+            if ev.score >= top.score - cfg.fact_margin and \
+                    ev.support >= top.support - cfg.fact_margin:
                 picked.append((c, ev))
         return [Decided(c, [reading.finding(c, ev)]) for c, ev in picked]
 
