@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.compose import no_report, not_found, with_assumptions
-from rag.answer.evidence import build_terms
+from rag.answer.evidence import Term, build_terms
 from rag.answer.reading import Reading
 from rag.answer.strategies import strategy_for
 from rag.config import AnswerSettings
@@ -30,6 +30,7 @@ from rag.ingest.regions import get_gazetteer
 from rag.models import Answer
 from rag.retrieve.places import Place, PlaceMatcher
 from rag.retrieve.search import Candidate, hybrid_rank
+from rag.retrieve.feedback import feedback_terms
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import Form, QuestionSpec
 from rag.retrieve.understand import understand
@@ -154,14 +155,48 @@ class Answerer:
         terms = build_terms(spec, _idf_lookup(view.lexical))
         # The corpus's own vocabulary: a term of the question's own that some report writes
         # is how reports say it (a glossary translation may not be: "services" → 服务业).
-        in_corpus = [t for t in terms if len(t.text) >= 2
-                     and any(view.lexical.has_all(tokenize(f) or [f]) for f in (t.text, *t.short))]
+        in_corpus = [t for t in terms if len(t.text) >= 2 and self._in_corpus(t, view)]
         # A word most chunks hold ("经济", "建设") says nothing of how reports word a topic:
         # "经济增长" is written "地区生产总值增长". Only telling words make words required.
         telling = [t for t in in_corpus
                    if t.own and len(t.text) >= 2 and t.weight >= self.cfg.telling_idf]
+        if semantic is not None and not in_corpus:
+            # Words read off the closest sentences anchor figures where they stand; where
+            # they do not, the closest unit's figure still may (worded stays false).
+            terms += self._feedback(spec, cands, semantic, view, terms)
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
                        self.llm, grounded=bool(telling), worded=bool(in_corpus))
+
+    @staticmethod
+    def _in_corpus(t: Term, view: View) -> bool:
+        return any(view.lexical.has_all(tokenize(f) or [f]) for f in (t.text, *t.short))
+
+    def _feedback(self, spec: QuestionSpec, cands: list[Candidate], semantic: SemanticScores,
+                  view: View, terms: list[Term]) -> list[Term]:
+        """Where the question writes none of the corpus's words: the words the closest
+        units of the candidate reports share (:mod:`rag.retrieve.feedback`)."""
+        closest: list[tuple[float, str]] = []
+        for c in cands:
+            scores = semantic.scores(c.doc.doc_id)
+            if scores is None:
+                continue
+            spans = self.store.units([c.doc.doc_id])[c.doc.doc_id].spans
+            text = self.store.catalog.text(c.doc.doc_id) or ""
+            inside = [j for j in np.argsort(-scores)[:20]
+                      if any(r.start <= spans[j, 0] < r.end for r in c.rows)][:2]
+            closest += [(float(scores[j]), text[spans[j, 0] : spans[j, 1]]) for j in inside]
+        closest.sort(key=lambda x: -x[0])
+        vocab, idf = view.lexical.vocab, view.lexical.idf
+        words = feedback_terms([t for _, t in closest],
+                               lambda w: float(idf[vocab[w]]) if w in vocab else None,
+                               self.cfg.telling_idf)
+        known = {t.text for t in terms}
+        new = [Term(w, (w,), float(idf[vocab[w]]), (), own=False) for w in words
+               if w not in known]
+        if new:
+            spec.notes.append("the reports' words for it, from the sentences closest in "
+                              "meaning: " + "、".join(t.text for t in new))
+        return new
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         if self.embeddings is None:

@@ -257,6 +257,14 @@ def score_sentences(
                         and not anchors_in(sent, terms):
                     figure = _unit_figure(text, best_unit, s, asked)
                     anchored = False
+                elif (figure is not None and best_unit is not None and not grounded
+                      and spec.condition is not None and not spec.condition.holds(figure.quantity)
+                      and not any(t.own for t in terms)):
+                    # Words read off other sentences may anchor another indicator's figure
+                    # ("隐患3746项" for "inspected 40,000 workplaces"): the closest unit's.
+                    other = _unit_figure(text, best_unit, s, asked)
+                    if other is not None and spec.condition.holds(other.quantity):
+                        figure, anchored = other, False
             if (figure is not None and kind == "review_multi" and spec.direction is not None
                     and not multi_year and not ONE_YEAR.search(sent)):
                 # A change in a five-year review is the five years' ("新增城镇就业31.6万人")

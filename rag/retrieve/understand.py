@@ -33,7 +33,8 @@ from rag.text.years import YEAR, years_in
 _ASK_ZH = re.compile(r"(?:多少|几)(?:万|亿|千)?")
 _LATIN_RUN = re.compile(r"(?<![a-z])[a-z]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
-_LATIN_WORD = re.compile(r"[a-z]+(?:[-&][a-z]+)*", re.I)
+# A Latin word, letters with digits allowed ("5G", "PM2.5"), not a bare number.
+_LATIN_WORD = re.compile(r"(?<![\w.])(?=[\w.]*[a-z])[a-z0-9]+(?:[-&.][a-z0-9]+)*", re.I)
 
 
 def language(text: str) -> str:
@@ -162,8 +163,13 @@ def _quantity_at(text: str, pos: int) -> tuple[Quantity, int] | None:
     return None
 
 
+_ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）")
+
+
 def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
-    """Find "降幅超过30%", "more than 1,000", "5%左右", "两万人以上"; remove it from ``rest``."""
+    """Find "降幅超过30%", "more than 1,000", "5%左右", "两万人以上"; remove it from ``rest``.
+    A parenthetical aside ("(for children under 3)") holds no condition on the figure."""
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(rest)]
     low = rest.lower()
     best: tuple[int, int, Condition] | None = None
     for word, op in lex.condition_before:
@@ -173,13 +179,15 @@ def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
                     or (m.end() < len(low) and low[m.end()].isalpha())):
                 continue
             got = _quantity_at(rest, m.end())
+            if got and any(a <= m.start() < b for a, b in asides):
+                continue
             if got and (best is None or m.start() < best[0]):
                 best = (m.start(), got[1], Condition(op, got[0]))
                 break
     if best is None:
         for m in NUMBER.finditer(rest):
             got = read_quantity(rest, m.start())
-            if not got:
+            if not got or any(a <= m.start() < b for a, b in asides):
                 continue
             tail = low[got[1]:].lstrip()
             for word, op in lex.condition_after:

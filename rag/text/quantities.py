@@ -193,10 +193,31 @@ def read_quantity(text: str, pos: int) -> tuple[Quantity, int] | None:
     return Quantity(value, unit, above, scaled), end
 
 
+_YEAR_AFTER = re.compile(r"\s*年(?![均度])")
+
+
+def is_year(text: str, start: int, end: int) -> bool:
+    """Whether the number at ``text[start:end]`` is a year ("2023年", not "2000亩")."""
+    digits = text[start:end]
+    return len(digits) == 4 and digits[:2] in ("19", "20") and bool(
+        _YEAR_AFTER.match(text, end))
+
+
+def _in_name(text: str, start: int, end: int) -> bool:
+    """A number inside a name ("5G", "PM2.5", "G20"): Latin letters touch it, and no unit
+    ("12km") explains them."""
+    before = start > 0 and text[start - 1].isascii() and text[start - 1].isalpha()
+    after = end < len(text) and text[end].isascii() and text[end].isalpha()
+    return before or (after and tables().unit_at(text, end) is None
+                      and tables().magnitude_at(text, end) is None)
+
+
 def quantities_in(text: str) -> list[tuple[int, int, Quantity]]:
-    """Every quantity written in digits in ``text``: (start, end, quantity)."""
+    """Every quantity written in digits in ``text`` (years left out): (start, end, quantity)."""
     out = []
     for m in NUMBER.finditer(text):
+        if is_year(text, m.start(), m.end()) or _in_name(text, m.start(), m.end()):
+            continue
         got = read_quantity(text, m.start())
         if got:
             out.append((m.start(), got[1], got[0]))

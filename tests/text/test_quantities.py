@@ -88,6 +88,11 @@ def test_quantities_in_a_sentence():
     assert [(x.value, x.unit.form) for _, _, x in found] == [(6, "公里"), (9, "处"), (2000, "亩")]
 
 
+def test_years_and_numbers_inside_names_are_not_quantities():
+    found = quantities_in("2023年新建5G基站1409个，PM2.5浓度下降，道路12km")
+    assert [x.value for _, _, x in found] == [1409, 12]
+
+
 def test_malformed_tables_are_a_config_error(tmp_path):
     bad = tmp_path / "units.json"
     bad.write_text('{"dimensions": {"mass": {"base": "吨", "forms": {"斤": 0.0005}}}}',

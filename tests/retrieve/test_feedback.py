@@ -1,0 +1,21 @@
+"""Pseudo-relevance feedback: the words the closest sentences share across reports."""
+
+from rag.retrieve.feedback import feedback_terms
+
+IDF = {"基站": 4.3, "覆盖": 2.5, "数字": 2.2, "新建": 1.0, "信号": 3.3, "充电桩": 4.0}
+
+
+def idf(word):
+    return IDF.get(word)
+
+
+def test_the_word_the_closest_units_share_is_the_reports_wording():
+    units = ["新建5G基站1409个，实现乡镇以上5G信号连续覆盖", "新建5G基站888个",
+             "累计建成5G基站2405个", "新增5G基站2888个，信号覆盖90%以上乡村",
+             "新建5G基站2647个，建成充电桩513个"]
+    assert feedback_terms(units, idf, min_idf=2.0) == ["基站"]
+
+
+def test_a_word_of_one_unit_or_a_common_word_is_not_taken():
+    units = ["建成充电桩513个", "新建城市公园12个", "新建学校3所"]
+    assert feedback_terms(units, idf, min_idf=2.0) == []
