@@ -28,9 +28,9 @@ from rag.index.lexical import BM25Index, tokenize
 from rag.index.store import Store
 from rag.ingest.regions import get_gazetteer
 from rag.models import Answer
+from rag.retrieve.feedback import feedback_terms
 from rag.retrieve.places import Place, PlaceMatcher
 from rag.retrieve.search import Candidate, hybrid_rank
-from rag.retrieve.feedback import feedback_terms
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import Form, QuestionSpec
 from rag.retrieve.understand import understand

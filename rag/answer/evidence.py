@@ -26,7 +26,7 @@ from rag.ingest.clean import iter_sentences, split_clauses
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import QuestionSpec
 from rag.text.lexicon import lexicon
-from rag.text.quantities import Quantity, Unit, quantities_in
+from rag.text.quantities import Condition, Quantity, Unit, quantities_in
 from rag.text.years import ONE_YEAR
 
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
@@ -184,11 +184,13 @@ def _holding(text: str, s: int, e: int, qs: int, qe: int, fs: int, fe: int
     return qs, qe
 
 
-def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit | None
-                 ) -> Figure | None:
+def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit | None,
+                 condition: Condition | None = None) -> Figure | None:
     """Where no topic word anchors a figure: the figure of the unit the question is closest
     to, in the unit asked ("How many kilometres …" → the 公里 figure), else its first count
-    (a share only when it has nothing else)."""
+    (a share only when it has nothing else); with a condition, of those comparable with it,
+    the first that meets it ("出台10条措施，接待游客4235.4万人次" for "more than 40 million
+    visits")."""
     s, e = unit
     found = quantities_in(text[s:e])
     if asked is not None:
@@ -196,6 +198,9 @@ def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit 
                  and f[2].unit.dimension == asked.dimension]
     else:
         found = [f for f in found if not f[2].is_share] or found
+    if condition is not None:
+        comparable = [f for f in found if condition.quantity.comparable(f[2])]
+        found = [f for f in comparable if condition.holds(f[2])] or comparable
     if not found:
         return None
     _, qe, q = found[0]
@@ -255,14 +260,14 @@ def score_sentences(
                 # gives no figure of its own ("增长2%" is not a total), none.
                 if figure is None and best_unit is not None and not grounded \
                         and not anchors_in(sent, terms):
-                    figure = _unit_figure(text, best_unit, s, asked)
+                    figure = _unit_figure(text, best_unit, s, asked, spec.condition)
                     anchored = False
                 elif (figure is not None and best_unit is not None and not grounded
                       and spec.condition is not None and not spec.condition.holds(figure.quantity)
                       and not any(t.own for t in terms)):
                     # Words read off other sentences may anchor another indicator's figure
                     # ("隐患3746项" for "inspected 40,000 workplaces"): the closest unit's.
-                    other = _unit_figure(text, best_unit, s, asked)
+                    other = _unit_figure(text, best_unit, s, asked, spec.condition)
                     if other is not None and spec.condition.holds(other.quantity):
                         figure, anchored = other, False
             if (figure is not None and kind == "review_multi" and spec.direction is not None

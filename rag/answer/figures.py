@@ -200,6 +200,6 @@ def _figures(s: str, hits: list[tuple[int, int]], direction: str | None, multi_y
                     yield Figure(q, start, end + fend)
                 # Later figures of the same statement, for a unit asked that the first is
                 # not in: "改造老旧小区700万平方米、惠及10万户居民".
-                for qs, qe, q in quantities_in(w[fend if got else m.end():]):
-                    base = (fend if got else m.end())
+                base = fend if got else m.end()
+                for _, qe, q in quantities_in(w[base:]):
                     yield Figure(q, start, end + base + qe)

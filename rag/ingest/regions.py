@@ -3,8 +3,8 @@
 Province, prefecture (city) and county-level names are the regions. Towns and subdistricts
 (镇, 乡, 街道, 苏木) are read into an index of their own, consulted only through
 :meth:`Gazetteer.find_towns_in_text` as evidence of where a report is
-(``rag.ingest.place_inference``): a town is never a region itself, and villages are skipped. Municipalities
-(北京/天津/上海/重庆) have ``province == city``.
+(``rag.ingest.place_inference``): a town is never a region itself, and villages are
+skipped. Municipalities (北京/天津/上海/重庆) have ``province == city``.
 """
 
 from __future__ import annotations
