@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev run test test-fast fuzz lint bench eval clean
+.PHONY: install dev run test test-fast fuzz lint bench eval eval-robust-cities clean
 
 # What running the assistant needs: torch (CPU wheel) and the package with its dependencies.
 install: $(STAMP)
@@ -59,11 +59,21 @@ eval: install
 	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/dev.jsonl \
 	  --corpus examples/reports --baseline --store .reportqa/eval/dev/store \
 	  --out .reportqa/eval/dev --gate eval/thresholds.toml
+	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/robust.jsonl \
+	  --corpus examples/reports --store .reportqa/eval/dev/store \
+	  --out .reportqa/eval/robust --gate eval/thresholds.toml
 	@if [ -d $(CITIES) ]; then \
 	  REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/cities.jsonl \
 	    --corpus $(CITIES) --slice eval/cities_slice.txt --baseline \
 	    --store .reportqa/eval/cities/store --out .reportqa/eval/cities --gate eval/thresholds.toml; \
 	else echo "$(CITIES) not found: the cities question set is skipped"; fi
+
+# The robustness set over its own 68-report city slice: about 30 min of embedding on one
+# core, so not part of `make test`.
+eval-robust-cities: install
+	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/robust_cities.jsonl \
+	  --corpus $(CITIES) --slice eval/robust_slice.txt --store .reportqa/eval/robust-cities/store \
+	  --out .reportqa/eval/robust-cities --gate eval/thresholds.toml
 
 # Schema fuzzing of a real `reportqa serve` (also part of `make test`).
 fuzz: dev
