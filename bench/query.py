@@ -242,7 +242,7 @@ def profile_only(store: Path) -> int:
     data = json.loads(out.read_text(encoding="utf-8"))
     big = open_answerer(store)
     qs = questions()
-    kinds = {q: big.parse(q).kind for q in qs}
+    kinds = {q: big.parse(q).form.value for q in qs}
     for q in qs:  # warm
         big.ask(q)
     slow = slowest(big, qs, kinds, "list")
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                           "build": build, "open_seconds": round((ms_open + ms_views) / 1000, 2),
                           "store_mb": dir_size_mb(path)})
     qs = questions()
-    kinds = {q: answerers[-1]["ans"].parse(q).kind for q in qs}
+    kinds = {q: answerers[-1]["ans"].parse(q).form.value for q in qs}
     samples: dict[tuple[int, str], dict[str, float]] = {}  # (store, kind) -> question -> ms
     times: dict[tuple[int, str, str], list[float]] = {}
     load_at_start = [round(x, 2) for x in os.getloadavg()]

