@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev run test test-fast fuzz lint bench eval eval-robust-cities clean
+.PHONY: install dev run test test-fast fuzz lint bench eval eval-robust-cities eval-newterm clean
 
 # What running the assistant needs: torch (CPU wheel) and the package with its dependencies.
 install: $(STAMP)
@@ -74,6 +74,13 @@ eval-robust-cities: install
 	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/robust_cities.jsonl \
 	  --corpus $(CITIES) --slice eval/robust_slice.txt --store .reportqa/eval/robust-cities/store \
 	  --out .reportqa/eval/robust-cities --gate eval/thresholds.toml
+
+# New-term reports (Guangdong 2022: five-year reviews and plans beside the year's): 20 reports,
+# about 10 min of embedding the first time.
+eval-newterm: install
+	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/newterm.jsonl \
+	  --corpus $(CITIES) --slice eval/newterm_slice.txt --store .reportqa/eval/newterm/store \
+	  --out .reportqa/eval/newterm --gate eval/thresholds.toml
 
 # Schema fuzzing of a real `reportqa serve` (also part of `make test`).
 fuzz: dev

@@ -160,12 +160,33 @@ class Answerer:
         # "经济增长" is written "地区生产总值增长". Only telling words make words required.
         telling = [t for t in in_corpus
                    if t.own and len(t.text) >= 2 and t.weight >= self.cfg.telling_idf]
-        if semantic is not None and not in_corpus:
-            # Words read off the closest sentences anchor figures where they stand; where
-            # they do not, the closest unit's figure still may (worded stays false).
-            terms += self._feedback(spec, cands, semantic, view, terms)
+        if semantic is not None and not any(t.weight >= self.cfg.telling_idf
+                                            for t in in_corpus):
+            # Where the question writes none of the corpus's telling words, words read off
+            # the closest sentences anchor figures where they stand ("经济增速" is written
+            # 地区生产总值); where they do not, the closest unit's figure still may.
+            read_off = self._feedback(spec, cands, semantic, view, terms)
+            terms += read_off
+            unknown = self._unknown(spec, terms, view)
+            if unknown and not read_off:
+                # A Chinese question's own topic the corpus never writes ("离婚率"), and no
+                # word the closest sentences share: what is merely near in meaning is not it.
+                spec.notes.append("no report writes " + "、".join(unknown))
+                telling = [t for t in terms if t.own]
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
                        self.llm, grounded=bool(telling), worded=bool(in_corpus))
+
+    @staticmethod
+    def _unknown(spec: QuestionSpec, terms: list[Term], view: View) -> list[str]:
+        """The Chinese question's own topic terms of which the corpus writes no word of two
+        characters or more; empty unless every such term is so."""
+        if spec.lang != "zh":
+            return []
+        vocab = view.lexical.vocab
+        own = [t for t in terms if t.own and len(t.text) >= 2]
+        unknown = [t.text for t in own
+                   if not any(len(w) >= 2 and w in vocab for w in tokenize(t.text) or [t.text])]
+        return unknown if own and len(unknown) == len(own) else []
 
     @staticmethod
     def _in_corpus(t: Term, view: View) -> bool:

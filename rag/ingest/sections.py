@@ -65,6 +65,16 @@ def _is_heading(line: str) -> bool:
     return len(line) <= 40 and line[-1] not in _END_PUNCT and "。" not in line
 
 
+def is_section_heading(line: str) -> bool:
+    """A heading that opens a review, a plan or an annex ("过去五年工作回顾", "一、过去五年
+    发展成就及2021年主要工作", "2022年工作安排"): it names a part of the report, not a result.
+    A heading that names a topic ("（三）全力推进乡村振兴") is not one."""
+    line = line.strip()
+    if not line or not _is_heading(line):
+        return False
+    return _classify_heading(line, None) is not None
+
+
 def _years(line: str, report_year: int | None) -> tuple[int | None, int | None]:
     """Years a heading or sentence names: a range, a five-year plan, or single years."""
     lows: list[int] = []
@@ -119,7 +129,13 @@ def _classify_heading(line: str, report_year: int | None
 
 def _classify_start(par: str, report_year: int | None, state: str
                     ) -> tuple[str, int | None, int | None] | None:
-    head = re.sub(r"^各位代表[，,!！:：]?", "", par)[:40]
+    head = re.sub(r"^各位代表[，,!！:：。]?", "", par)
+    # A short rhetorical opening may come first: "星光不负赶路人，江河眷顾奋楫者。刚刚过去的
+    # 2021年，……".
+    stop = head.find("。", 0, 30)
+    if stop >= 0 and _REVIEW_START.match(head[stop + 1 :]):
+        head = head[stop + 1 :]
+    head = head[:40]
     prev = report_year - 1 if report_year else None
     if _MULTI_START.match(head):
         lo, hi = _years(head[:20], report_year)
@@ -184,6 +200,13 @@ def tag_sections(text: str, blocks, report_year: int | None) -> list[Section]:
                     this = ("targets", report_year, report_year)
                     if kind != "targets":
                         kind, lo, hi = "plan", report_year, report_year
+                elif (line.endswith(("：", ":")) and targets.search(line[-40:])
+                      and (kind in ("plan", "targets") or "今年" in line
+                           or f"{report_year}年" in line[-60:])):
+                    # "……综合各方面因素，2022年全市经济社会发展主要预期目标是：" closes a long
+                    # paragraph: the targets are the lines that follow.
+                    kind, lo, hi = "targets", report_year, report_year
+                    this = (kind, lo, hi)
                 elif not started:
                     if _OPENING.match(line) or len(line) < 40:
                         this = ("other", None, None)

@@ -9,9 +9,11 @@ sentence the units were cut from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from rag.ingest.clean import iter_sentences, split_clauses
+from rag.ingest.sections import is_section_heading
 
 # Measured on the sample reports and a 43-report city slice: the median sentence is 37
 # characters, the 90th percentile 83; units of at most 60 split most sentences that list
@@ -19,6 +21,29 @@ from rag.ingest.clean import iter_sentences, split_clauses
 UNIT_CHARS = 60
 
 Span = tuple[int, int]
+
+_WORD = re.compile(r"[\w\u4e00-\u9fff]")
+_PUNCT = re.compile(r"[。；;，,！!？?：:]")
+_DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?)?")
+
+
+def states_something(text: str, start: int, end: int) -> bool:
+    """Whether a unit can state a result: not a table rule ("|"), a stray mark, a section
+    heading ("过去五年及2021年工作回顾", "一、过去五年发展成就及2021年主要工作") or the title's
+    date line. Such lines are close in meaning to many questions ("…2021年主要工作" to any
+    question of 2021) and say nothing; the meaning of a report is read from the rest.
+    """
+    unit = text[start:end].strip()
+    if len(_WORD.findall(unit)) < 4:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
+    if line != unit or len(line) > 40 or _PUNCT.search(line):
+        return True
+    if line.startswith("——") and not re.search(r"\d", _DATE.sub("", line)):
+        return False  # "——2022年1月11日在东莞市第十七届人民代表大会第一次会议上"
+    return not is_section_heading(line)
 
 
 def chunk_sentences(text: str, spans: Iterable[Span]) -> Iterator[Span]:

@@ -86,7 +86,9 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
     _topic(spec, rest, lex)
     spec.statement = lex.cue("statement", q) and not spec.numeric and spec.condition is None
     words = spec.terms if lang == "zh" else [*spec.terms, *spec.topic.split()]
-    spec.overview = spec.mode is Mode.PLANNED and all(
+    # A threshold asks for one indicator's figure ("经济增长目标定在7%及以上"), not the
+    # targets as a whole.
+    spec.overview = spec.mode is Mode.PLANNED and spec.condition is None and all(
         t.lower() in lex.overview_terms or len(t) == 1 for t in words)
     return spec
 
@@ -163,6 +165,7 @@ def _quantity_at(text: str, pos: int) -> tuple[Quantity, int] | None:
     return None
 
 
+_ASPECT = ("了", "过")  # aspect particles between a comparison verb and its figure
 _ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）")
 
 
@@ -178,7 +181,10 @@ def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
                     (m.start() and low[m.start() - 1].isalpha())
                     or (m.end() < len(low) and low[m.end()].isalpha())):
                 continue
-            got = _quantity_at(rest, m.end())
+            at = m.end()
+            if not word.isascii() and rest[at : at + 1] in _ASPECT:
+                at += 1  # "超过了8%", "达到过"
+            got = _quantity_at(rest, at)
             if got and any(a <= m.start() < b for a, b in asides):
                 continue
             if got and (best is None or m.start() < best[0]):

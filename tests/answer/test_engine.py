@@ -180,3 +180,12 @@ def test_dev_set_in_extractive_mode(assistant):
         assert sources(out) == set(q["expect"]["docs"]), q["id"]
         for fact in q["expect"].get("facts", []):
             assert fact in out["answer"], (q["id"], fact)
+
+
+def test_a_topic_no_report_writes_is_not_answered_by_what_is_merely_near(assistant):
+    out = ask(assistant, "历城区2023年的离婚率是多少？")
+    assert out["found"] is False and out["citations"] == []
+    assert any("离婚率" in n for n in out["notes"])
+    # a colloquial question whose words the reports write in part is still answered
+    near = ask(assistant, "历城区2023年新弄了多少个健身点？")
+    assert near["found"] is True and "55处" in near["answer"]

@@ -84,6 +84,12 @@ def test_a_change_reached_through_links(sentence, expected):
     assert value(sentence, terms("地区生产总值"), "up")[0] == pytest.approx(expected)
 
 
+def test_an_aside_between_an_indicator_and_its_change_is_not_another_indicator():
+    gdp = terms("地区生产总值")
+    got = value("2021年全市地区生产总值4977亿元，同比（下同）增长10.1%；", gdp, "up")
+    assert got[0] == pytest.approx(10.1)
+
+
 def test_the_level_may_follow_the_change():
     gdp = terms("地区生产总值")
     got = value("全市地区生产总值增长4.6%，总量1.74万亿元、继续保持全国前十", gdp, None)

@@ -91,3 +91,22 @@ def test_no_blocks_means_whole_text():
     sections = tag_sections(text, [], 2021)
     assert sections[0].start == 0 and sections[-1].end == len(text)
     assert sections[-1].kind == "plan" and covered_year_for(sections[-1]) == 2021
+
+
+def test_a_review_may_open_after_a_rhetorical_sentence():
+    text = ("过去五年工作回顾\n这五年，我们攻坚克难。\n"
+            "各位代表。星光不负赶路人，江河眷顾奋楫者。刚刚过去的2021年，我们完成了任务。\n"
+            "预计地区生产总值增长12%。\n")
+    sections = tag_sections(text, [], 2022)
+    last = [s for s in sections if "12%" in text[s.start:s.end]][0]
+    assert (last.kind, last.covered_from, last.covered_to) == ("review", 2021, 2021)
+
+
+def test_targets_announced_at_the_end_of_a_paragraph_are_the_lines_after_it():
+    text = ("今后五年目标任务\n今后五年，要建设现代化城市。\n"
+            "完成未来五年发展目标，今年至关重要。我们要真抓实干，全面掀起干事创业新热潮。"
+            "综合各方面因素，2022年全市经济社会发展主要预期目标是：\n"
+            "地区生产总值增长8.5%，规模以上工业增加值增长12%；\n")
+    sections = tag_sections(text, [], 2022)
+    last = [s for s in sections if "8.5%" in text[s.start:s.end]][0]
+    assert (last.kind, last.covered_from, last.covered_to) == ("targets", 2022, 2022)

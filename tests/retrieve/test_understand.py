@@ -108,6 +108,9 @@ def test_topic_and_direction(places, question, direction, terms_in, terms_out):
         ("哪些城市2022年新增城镇就业超过两万人？", (">", 20000.0, "人")),
         ("哪些城市粮食总产量超过8亿斤？", (">", 8e8, "斤")),
         ("哪些城市新增就业1万人以上？", (">=", 10000.0, "人")),
+        # an aspect particle between the verb and its figure
+        ("2021年哪些城市GDP增速超过了8%？", (">", 8.0, "%")),
+        ("哪些城市的优良天数比例达到了90%？", (">=", 90.0, "%")),
     ],
 )
 def test_numeric_conditions(places, question, condition):
@@ -183,3 +186,9 @@ def test_mention_questions_ask_the_reports_of_that_year(places):
                                       "What were Yingze District's main targets for 2018?"])
 def test_questions_about_the_targets_as_a_whole(places, question):
     assert understand(question, places).overview
+
+
+def test_a_threshold_asks_for_one_targets_figure_not_all_of_them(places):
+    spec = understand("哪些城市把2022年经济增长目标定在7%及以上？", places)
+    assert spec.wants_plan and not spec.overview
+    assert cond(spec) == (">=", 7.0, "%")
