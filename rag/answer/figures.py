@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.text.lexicon import lexicon
+from rag.text.normalize import ASIDE
 from rag.text.quantities import Quantity, quantities_in, read_quantity
 
 _STOP_WINDOW = re.compile(r"[。；;！？]")
@@ -20,7 +21,6 @@ _STOP_WINDOW = re.compile(r"[。；;！？]")
 _MULTI_YEAR = re.compile(r"年均|年平均|平均增长|累计|比(?:19|20)\d\d年")
 _LEVEL_AFTER_CHANGE = re.compile(r"(?:总量|总额|规模)(?:达到?|为|突破|超过?)?\s*(?=\d)")
 _SHARE = re.compile(r"比重|占比")
-_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 # What may stand before a figure: "达", "同比增长", "幅度超".
 _LEAD = re.compile(r"(?:了|达|为|至|到|约|近|超过|超|幅度超?|幅度|分别|同比|比上年|达到|实现)*\s*")
 _DIGIT = re.compile(r"\d")
@@ -97,7 +97,7 @@ def _same_indicator(lead: str) -> bool:
     """Whether the words between a topic and its change still speak of that topic: after a
     comma only a link may stand, not another indicator ("增速不低于全省平均水平，全社会固定资产
     投资增长7%")."""
-    lead = _ASIDE.sub("", lead)  # "同比（下同）增长10.1%"
+    lead = ASIDE.sub("", lead)  # "同比（下同）增长10.1%"
     return all(_LINK.fullmatch(part.strip()) for part in re.split(r"[，,]", lead)[1:])
 
 

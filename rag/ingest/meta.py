@@ -19,9 +19,9 @@ from rag.ingest.place_inference import infer_place
 from rag.ingest.regions import MUNICIPALITIES, Place, combine_places, get_gazetteer
 from rag.ingest.sections import body_lines
 from rag.models import ReportMeta
+from rag.text.years import DATE
 
 _HEAD_LINES = 14  # the opening: title, date line, speaker line, "各位代表"
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _CN_DIGITS = "〇零一二三四五六七八九"
 _CN_DATE = re.compile(r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
                       r"([一二三四五六七八九十]{1,3})日")
@@ -42,7 +42,7 @@ def _cn_number(s: str) -> int:
 
 
 def _find_date(line: str) -> tuple[int, int, int] | None:
-    m = _DATE.search(line)
+    m = DATE.search(line)
     if m:
         y, mo, d = (int(g) for g in m.groups())
     else:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from rag.ingest.clean import iter_sentences, split_clauses
 from rag.ingest.sections import is_section_heading
+from rag.text.years import DATE, YEAR
 
 # Measured on the sample reports and a 43-report city slice: the median sentence is 37
 # characters, the 90th percentile 83; units of at most 60 split most sentences that list
@@ -24,7 +25,6 @@ Span = tuple[int, int]
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _PUNCT = re.compile(r"[。；;，,！!？?：:]")
-_DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?)?")
 
 
 def states_something(text: str, start: int, end: int) -> bool:
@@ -41,7 +41,7 @@ def states_something(text: str, start: int, end: int) -> bool:
     line = text[line_start : len(text) if line_end < 0 else line_end].strip()
     if line != unit or len(line) > 40 or _PUNCT.search(line):
         return True
-    if line.startswith("——") and not re.search(r"\d", _DATE.sub("", line)):
+    if line.startswith("——") and not re.search(r"\d", YEAR.sub("", DATE.sub("", line))):
         return False  # "——2022年1月11日在东莞市第十七届人民代表大会第一次会议上"
     return not is_section_heading(line)
 

@@ -18,7 +18,7 @@ from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
-from rag.text.normalize import normalize_question
+from rag.text.normalize import ASIDE, normalize_question
 from rag.text.quantities import (
     NUMBER,
     Condition,
@@ -166,13 +166,12 @@ def _quantity_at(text: str, pos: int) -> tuple[Quantity, int] | None:
 
 
 _ASPECT = ("了", "过")  # aspect particles between a comparison verb and its figure
-_ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）")
 
 
 def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
     """Find "降幅超过30%", "more than 1,000", "5%左右", "两万人以上"; remove it from ``rest``.
     A parenthetical aside ("(for children under 3)") holds no condition on the figure."""
-    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(rest)]
+    asides = [(m.start(), m.end()) for m in ASIDE.finditer(rest)]
     low = rest.lower()
     best: tuple[int, int, Condition] | None = None
     for word, op in lex.condition_before:

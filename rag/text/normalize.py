@@ -20,6 +20,8 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _FOLD.update({0xFF05: ord("%"), 0xFF0E: ord("."), 0x3000: ord(" "), 0xFF0B: ord("+")})
+# A parenthetical aside: "同比（下同）增长", "(for children under 3)".
+ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 # A comma between digit groups ("40，000") is a thousands separator, not a clause mark.
 _GROUP_COMMA = re.compile(r"(?<=\d)[，,](?=\d{3}(?!\d))")

@@ -11,6 +11,8 @@ import re
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 # "2023年" with its 年: the form section headings and sentences use.
 YEAR_NIAN = re.compile(r"(?<!\d)(\d{4})年")
+# A full date: "2022年1月11日" (a report's title line, its header).
+DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 RANGE = re.compile(r"(\d{4})\s*[—\-–~至到]+\s*(\d{4})年")
 FIVE_YEAR_PLANS = {"九五": 1996, "十五": 2001, "十一五": 2006, "十二五": 2011, "十三五": 2016,
                    "十四五": 2021, "十五五": 2026}
