@@ -21,6 +21,7 @@ from rag.errors import is_disk_full
 from rag.index.catalog import Catalog, ChunkRow, DocRecord
 from rag.index.lexical import BM25Index
 from rag.index.vectors import VectorIndex, make_client
+from rag.ingest.units import states_something
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ class Units:
     model_id: str
     spans: np.ndarray
     vectors: np.ndarray
+    # Which units can state a result (``rag.ingest.units.states_something``): headings and
+    # table rules are read for the median, never as a sentence's meaning. None: all.
+    states: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
@@ -217,6 +221,13 @@ class Store:
             assert self._lex is not None
             return self._lex, self._rows, self._docs
 
+    def _with_states(self, doc_id: str, model_id: str, spans: np.ndarray,
+                     vectors: np.ndarray) -> Units:
+        text = self.catalog.text(doc_id) or ""
+        states = np.fromiter((states_something(text, int(s), int(e)) for s, e in spans),
+                             dtype=bool, count=len(spans))
+        return Units(model_id, spans, vectors, states)
+
     def units(self, doc_ids: Iterable[str]) -> dict[str, Units]:
         """The stored sentence units of these reports (those embedded), least recently used
         dropped from memory beyond ``UNIT_CACHE_BYTES``."""
@@ -232,7 +243,8 @@ class Store:
                 self._units.move_to_end(d)
         missing = [d for d in ids if d not in out]
         if missing:
-            loaded = {d: Units(*row) for d, row in self.catalog.units(missing).items()}
+            loaded = {d: self._with_states(d, *row)
+                      for d, row in self.catalog.units(missing).items()}
             out.update(loaded)
             with self._lock:
                 for d, u in loaded.items():

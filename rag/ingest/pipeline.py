@@ -38,7 +38,7 @@ from rag.ingest.manifest import load_manifest
 from rag.ingest.meta import extract_meta
 from rag.ingest.progress import Progress, as_progress
 from rag.ingest.sections import tag_sections
-from rag.ingest.units import states_something, units_of
+from rag.ingest.units import units_of
 from rag.models import Chunk, LoadedDocument, ReportMeta, Section
 from rag.text.lexicon import lexicon
 
@@ -384,7 +384,7 @@ class Ingestor:
     def _write_docs(self, work, vectors: np.ndarray, docs) -> None:
         model_id = str(getattr(self.embeddings, "model_id", type(self.embeddings).__name__))
         at = 0
-        for doc_id, text, spans, rows in work:
+        for doc_id, _text, spans, rows in work:
             vecs = vectors[at : at + len(spans)]
             at += len(spans)
             chunk_vecs = _chunk_vectors(spans, vecs, [(r.start, r.end) for r in rows])
@@ -399,13 +399,7 @@ class Ingestor:
                 keep = [i for i, c in enumerate(chunks) if c.chunk_id in alive]
                 if not keep:
                     continue
-                # Every unit makes the chunk vectors; those that state something are kept
-                # for reading sentences by meaning.
-                keep_units = [i for i, (s, e) in enumerate(spans)
-                              if states_something(text, s, e)]
-                self._store.catalog.put_units(doc_id, model_id,
-                                              np.asarray(spans).reshape(-1, 2)[keep_units],
-                                              vecs[keep_units])
+                self._store.catalog.put_units(doc_id, model_id, np.asarray(spans), vecs)
                 self._store.vectors.upsert(
                     [chunks[i].chunk_id for i in keep], chunk_vecs[keep],
                     [_chroma_meta(chunks[i], docs[doc_id]) for i in keep],

@@ -53,7 +53,13 @@ class SemanticScores:
         lo, hi = cfg.semantic_low, cfg.semantic_high
         for d, c in cos.items():
             centred = (c - medians).mean(axis=1)
-            self._scores[d] = np.clip((centred - lo) / (hi - lo), 0.0, 1.0)
+            scores = np.clip((centred - lo) / (hi - lo), 0.0, 1.0)
+            states = units[d].states
+            if states is not None:
+                # Headings and table rules sit close to every question of their year
+                # ("…2021年主要工作"): part of the median, never a sentence's meaning.
+                scores = np.where(states, scores, 0.0)
+            self._scores[d] = scores
             self._starts[d] = np.ascontiguousarray(units[d].spans[:, 0])
 
     def covers(self, doc_id: str) -> bool:

@@ -273,13 +273,24 @@ _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 
 def chinese_number_at(text: str, pos: int) -> tuple[str, int] | None:
     """A number written in Chinese numerals at ``pos``, as digits, and where it ends:
-    "两万人" → ("2", 1) then 万 is read as a magnitude; "三千五百" → ("3500", 4). Read only
+    "两万人" → ("2", 1) then 万 is read as a magnitude; "三千五百" → ("3500", 4); "一亿四千万"
+    → ("14000", 4) before its 万. Read only
     where a number is expected (after "超过", "不少于" …): elsewhere 一, 三 and 十 are words."""
-    t = tables()
     m = _CN_NUMERAL.match(text, pos)
     if not m:
         return None
-    s = m.group()
+    value = _cn_value(m.group())
+    # "一亿四千万人次": 亿 then a number of 万, read as 14000 and the 万 after it.
+    after = m.end()
+    if text[after : after + 1] == "亿":
+        rest = _CN_NUMERAL.match(text, after + 1)
+        if rest and text[rest.end() : rest.end() + 1] == "万":
+            return str(value * 10000 + _cn_value(rest.group())), rest.end()
+    return str(value), after
+
+
+def _cn_value(s: str) -> int:
+    t = tables()
     total, current = 0, 0
     for ch in s:
         if ch in t.cn_digits:
@@ -287,4 +298,4 @@ def chinese_number_at(text: str, pos: int) -> tuple[str, int] | None:
         else:
             total += (current or 1) * t.cn_scales[ch]
             current = 0
-    return str(total + current), m.end()
+    return total + current

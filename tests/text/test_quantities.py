@@ -80,6 +80,7 @@ def test_chinese_numerals_where_a_number_is_expected():
     assert chinese_number_at("两万人", 0) == ("2", 1)
     assert chinese_number_at("三千五百户", 0) == ("3500", 4)
     assert chinese_number_at("十五个", 0) == ("15", 2)
+    assert chinese_number_at("一亿四千万人次", 0) == ("14000", 4)
     assert chinese_number_at("新增", 0) is None
 
 
