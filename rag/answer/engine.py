@@ -158,8 +158,8 @@ class Answerer:
         in_corpus = [t for t in terms if len(t.text) >= 2 and self._in_corpus(t, view)]
         # A word most chunks hold ("经济", "建设") says nothing of how reports word a topic:
         # "经济增长" is written "地区生产总值增长". Only telling words make words required.
-        telling = [t for t in in_corpus
-                   if t.own and len(t.text) >= 2 and t.weight >= self.cfg.telling_idf]
+        grounded = any(t.own and len(t.text) >= 2 and t.weight >= self.cfg.telling_idf
+                       for t in in_corpus)
         if semantic is not None and not any(t.weight >= self.cfg.telling_idf
                                             for t in in_corpus):
             # Where the question writes none of the corpus's telling words, words read off
@@ -167,14 +167,14 @@ class Answerer:
             # 地区生产总值); where they do not, the closest unit's figure still may.
             read_off = self._feedback(spec, cands, semantic, view, terms)
             terms += read_off
-            unknown = self._unknown(spec, terms, view)
-            if unknown and not read_off:
+            if not read_off and (unknown := self._unknown(spec, terms, view)):
                 # A Chinese question's own topic the corpus never writes ("离婚率"), and no
-                # word the closest sentences share: what is merely near in meaning is not it.
+                # word the closest sentences share: what is merely near in meaning is not it,
+                # so a sentence must write the topic's words.
                 spec.notes.append("no report writes " + "、".join(unknown))
-                telling = [t for t in terms if t.own]
+                grounded = True
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
-                       self.llm, grounded=bool(telling), worded=bool(in_corpus))
+                       self.llm, grounded=grounded, worded=bool(in_corpus))
 
     @staticmethod
     def _unknown(spec: QuestionSpec, terms: list[Term], view: View) -> list[str]:

@@ -274,8 +274,8 @@ _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 def chinese_number_at(text: str, pos: int) -> tuple[str, int] | None:
     """A number written in Chinese numerals at ``pos``, as digits, and where it ends:
     "两万人" → ("2", 1) then 万 is read as a magnitude; "三千五百" → ("3500", 4); "一亿四千万"
-    → ("14000", 4) before its 万. Read only
-    where a number is expected (after "超过", "不少于" …): elsewhere 一, 三 and 十 are words."""
+    → ("14000", 4), before its 万. Read only where a number is expected (after "超过",
+    "不少于" …): elsewhere 一, 三 and 十 are words."""
     m = _CN_NUMERAL.match(text, pos)
     if not m:
         return None
