@@ -33,7 +33,7 @@ from rag.retrieve.places import Place, PlaceMatcher
 from rag.retrieve.search import Candidate, hybrid_rank
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import Form, QuestionSpec
-from rag.retrieve.understand import understand
+from rag.retrieve.understand import dictionary_terms, understand
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class Answerer:
         spec = understand(question, view.places)
         if self.llm is not None:
             self._llm_reading(spec, view)
+        if spec.lang == "en":  # after the model's reading, which knows the question best
+            self._dictionary(spec, view)
         lang = spec.lang
         if spec.missing_places and not spec.mentions:
             return no_report(question, spec.form.value, lang, spec.missing_places)
@@ -135,6 +137,17 @@ class Answerer:
                               lambda t: view.lexical.has_all(tokenize(t) or [t]))
         if taken:
             spec.notes.append("the chat model read " + "; ".join(taken))
+
+    def _dictionary(self, spec: QuestionSpec, view: View) -> None:
+        lex = view.lexical
+
+        def corpus_idf(word: str) -> float | None:
+            toks = tokenize(word) or [word]
+            if not lex.has_all(toks):
+                return None
+            return max(float(lex.idf[lex.vocab[t]]) for t in toks)
+
+        dictionary_terms(spec, corpus_idf, self.cfg.telling_idf)
 
     # -- reading the candidates
     def _read(self, spec: QuestionSpec, cands: list[Candidate], view: View) -> Reading:
@@ -210,7 +223,7 @@ class Answerer:
         vocab, idf = view.lexical.vocab, view.lexical.idf
         words = feedback_terms([t for _, t in closest],
                                lambda w: float(idf[vocab[w]]) if w in vocab else None,
-                               self.cfg.telling_idf)
+                               self.cfg.telling_idf, view.places.names_place)
         known = {t.text for t in terms}
         new = [Term(w, (w,), float(idf[vocab[w]]), (), own=False) for w in words
                if w not in known]

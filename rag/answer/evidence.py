@@ -95,7 +95,8 @@ def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
         weight = max(idf(p) for p in (*parts, low))
         if low in lex.soft_terms or len(low) == 1:  # a single character is weak evidence
             weight *= 0.3
-        terms.append(Term(low, parts, weight, lex.other_forms(low), t not in spec.translated))
+        forms = (*lex.other_forms(low), *spec.term_forms.get(t, ()))
+        terms.append(Term(low, parts, weight, forms, t not in spec.translated))
     return terms
 
 

@@ -67,7 +67,7 @@ def _cut():
         return lambda text: list(jieba.cut(text))
 
 
-def _word_edges(segment: str) -> set[int]:
+def word_edges(segment: str) -> set[int]:
     """Offsets where a word starts or ends."""
     out, pos = {0}, 0
     for word in _cut()(segment):
@@ -84,7 +84,7 @@ def _names(text: str, blocks: Sequence[tuple[int, int]]) -> list[_Name]:
     found: dict[tuple[tuple[Place, ...], bool], tuple[str, list[tuple[int, int]]]] = {}
     for b_start, b_end in blocks or [(0, len(text))]:
         segment = text[b_start:b_end]
-        edges = _word_edges(segment)
+        edges = word_edges(segment)
         hits: list[tuple[str, tuple[Place, ...], bool, int, int]] = []
         for m in gaz.find_in_text(segment, short_forms=True):
             full = any(m.surface.endswith(p.own_name) for p in m.places)

@@ -22,13 +22,15 @@ MAX_TERMS = 1  # the strongest shared word: more dilute the figure's clause
 
 
 def feedback_terms(units: Sequence[str], idf: Callable[[str], float | None],
-                   min_idf: float) -> list[str]:
+                   min_idf: float, is_place: Callable[[str], bool] | None = None) -> list[str]:
     """Words that the closest ``units`` share and the corpus finds telling, best first.
 
     Args:
         units: the texts of the closest units, closest first.
         idf: a word's inverse document frequency in the corpus, None if it never occurs.
         min_idf: how rare a word must be to say something (``AnswerSettings.telling_idf``).
+        is_place: whether a word names a place: the closest units of one place's report
+            share its name ("南京"), which says where, not what.
     """
     lex = lexicon()
     stop = set(lex.scaffold_zh) | {w for d in lex.directions_zh.values() for w in d}
@@ -41,7 +43,8 @@ def feedback_terms(units: Sequence[str], idf: Callable[[str], float | None],
     scored = []
     for word, n in count.items():
         rarity = idf(word)
-        if n >= need and rarity is not None and rarity >= min_idf:
+        if n >= need and rarity is not None and rarity >= min_idf \
+                and not (is_place and is_place(word)):
             scored.append((n * rarity, word))
     scored.sort(reverse=True)
     # A word inside a longer chosen one adds nothing (婴幼 inside 婴幼儿).

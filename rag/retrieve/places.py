@@ -25,6 +25,7 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
              "地区", "新区", "省", "市", "区", "县", "盟", "旗", "州")
 _ETHNIC = re.compile(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,4}族)+自治(州|县|旗)$")
 _WORD = re.compile(r"[a-z]+", re.I)
+_NEXT_PROPER = re.compile(r"(?:'s)?\s+[A-Z][a-z]")  # "Chishui River", not "Kunshan's GDP"
 _EN_LEVEL = re.compile(r"\s+(?:district|county|city|province|new area|municipality|prefecture"
                        r"|autonomous prefecture)(?:'s)?(?![a-z])")
 # Generic words that end like a place name but name none ("城区", "辖区"): never corrected.
@@ -49,6 +50,7 @@ class PlaceMention:
     end: int
     year: int | None = None  # a year written right after this place ("历城区2023年")
     corrected_from: str | None = None  # the question's spelling, when one character differed
+    town: str | None = None  # the town or subdistrict asked about, that this place holds
 
 
 @dataclass
@@ -60,10 +62,11 @@ class PlaceReading:
     spans: list[tuple[int, int]] = field(default_factory=list)  # every place named
     missing_places: list[GazPlace] = field(default_factory=list)  # the gazetteer's, in order
 
-    def lacking(self, places: tuple[GazPlace, ...] | list[GazPlace], surface: str) -> None:
+    def lacking(self, places: tuple[GazPlace, ...] | list[GazPlace], surface: str,
+                name: str | None = None) -> None:
         """Record a place the store has no report of (its full name, or as written when the
         name is ambiguous: "朝阳区" is in Beijing and in Changchun)."""
-        name = places[0].name if len(places) == 1 else surface
+        name = name or (places[0].name if len(places) == 1 else surface)
         if name not in self.missing:
             self.missing.append(name)
             self.missing_places.extend(places)
@@ -143,6 +146,12 @@ class PlaceMatcher:
             if len(p.name) >= 3:
                 self._by_shape[(len(p.name), p.name[-1])].append(p)
 
+    def names_place(self, word: str) -> bool:
+        """Whether a word is a place's name or short form ("南京", "历城区")."""
+        if word in self._zh:
+            return True
+        return self.gazetteer is not None and bool(self.gazetteer.resolve(word))
+
     # -- reading a question -------------------------------------------------------------
     def read(self, question: str) -> PlaceReading:
         reading = PlaceReading()
@@ -159,6 +168,7 @@ class PlaceMatcher:
         # The gazetteer first: a chain ("沈阳市和平区") says which 和平区 is meant.
         self._gazetteer_zh(question, claim, reading)
         self._store_zh(question, claim, reading)
+        self._towns(question, claim, reading)
         self._store_en(question, claim, reading)
         self._gazetteer_en(question, claim, reading)
         # Question words are never a misspelt place ("哪些城市" is not 盐城市, "三个市" is
@@ -214,6 +224,28 @@ class PlaceMatcher:
             else:
                 reading.lacking(m.places, m.surface)
 
+    def _towns(self, q: str, claim, reading: PlaceReading) -> None:
+        """A town or subdistrict ("周庄镇", whole words only): asked of the report of the
+        county or district that holds it when the store has that, else a place the store
+        lacks."""
+        if self.gazetteer is None:
+            return
+        from rag.ingest.place_inference import word_edges
+
+        for t in self.gazetteer.find_towns_in_text(q, word_edges(q)):
+            if not claim(t.start, t.end):
+                continue
+            held = [p for g in t.within if (p := self._in_store(g)) is not None]
+            named = [g.name for g in t.within if g.name in reading.missing]
+            if named:  # "江阴市周庄镇": the missing county named with its town
+                reading.missing[reading.missing.index(named[0])] = named[0] + t.surface
+            elif held:
+                reading.mentions += [PlaceMention(p, t.start, t.end, town=t.surface)
+                                     for p in dict.fromkeys(held)]
+            else:
+                home = t.within[0].name if len(t.within) == 1 else ""
+                reading.lacking(list(t.within), t.surface, home + t.surface)
+
     def _store_en(self, q: str, claim, reading: PlaceReading) -> None:
         if self._en_re is None:
             return
@@ -244,7 +276,15 @@ class PlaceMatcher:
                 if not places:
                     continue
                 if size == 1 or phrase in self.gazetteer.conventional_english():
-                    places = [p for p in places if p.level in ("province", "city")]
+                    top = [p for p in places if p.level in ("province", "city")]
+                    # A county or district by its bare pinyin ("Kunshan's GDP") only as the
+                    # place asked: a proper noun (capitalised, not the first word) of a
+                    # question naming no store place ("Donggang strawberries, according to
+                    # Dandong" asks Dandong), not a part of a longer one ("Chishui River").
+                    s0, e0 = group[0].start(), group[0].end()
+                    proper = size == 1 and s0 > 0 and q[s0].isupper() \
+                        and not reading.mentions and not _NEXT_PROPER.match(q, e0)
+                    places = top or (places if proper else [])
                 if not places:
                     continue
                 s, e = group[0].start(), group[-1].end()

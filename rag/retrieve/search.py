@@ -155,7 +155,7 @@ def query_tokens(spec: QuestionSpec) -> list[str]:
     lex = lexicon()
     toks: list[str] = []
     for t in spec.terms:
-        for form in (t, *lex.other_forms(t)):
+        for form in (t, *lex.other_forms(t), *spec.term_forms.get(t, ())):
             toks += tokenize(form) or [form]
     return list(dict.fromkeys(toks))
 

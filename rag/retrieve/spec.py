@@ -59,6 +59,8 @@ class QuestionSpec:
     # Of those, the ones the question does not write itself (the English glossary's
     # translations): the reports' wording only where the meaning agrees.
     translated: list[str] = field(default_factory=list)
+    # Other written forms of a term (a dictionary's synonyms: 节庆 for 节日).
+    term_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     direction: str | None = None  # "up" | "down" | "zero"
     condition: Condition | None = None
     unit: Unit | None = None  # the unit the figure is asked in ("多少公里", "how many km")

@@ -11,11 +11,13 @@ meaning downstream (:mod:`rag.retrieve.semantic`), never by a topic list here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from rag.index.lexical import tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
+from rag.text.bilingual import render
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
 from rag.text.normalize import ASIDE, normalize_question
@@ -55,6 +57,8 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
     for m in reading.mentions:
         if m.corrected_from:
             spec.notes.append(f"took {m.corrected_from} for {m.place.name}")
+        if m.town:
+            spec.notes.append(f"{m.town} is in {m.place.name}: its report was read")
 
     _years(spec, q, lex, low)
     # Two places named without a comparison word are compared too: the candidate filter
@@ -91,6 +95,37 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
     spec.overview = spec.mode is Mode.PLANNED and spec.condition is None and all(
         t.lower() in lex.overview_terms or len(t) == 1 for t in words)
     return spec
+
+
+def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | None],
+                     telling_idf: float) -> None:
+    """Where none of an English question's words (as written, or the glossary's) is one
+    the corpus writes and finds telling, its topic words in the corpus's own Chinese words
+    through CC-CEDICT ("jellyfish" → 海蜇, "raw coal" → 原煤), as translations: a sentence
+    is as sure of them as its meaning agrees.
+
+    Args:
+        spec: an English question's reading; its terms are extended.
+        corpus_idf: a Chinese word's idf in the corpus, None where it never occurs.
+        telling_idf: how rare a word must be to say something.
+    """
+    if spec.lang != "en" or any((idf := corpus_idf(t)) is not None and idf >= telling_idf
+                                for t in spec.terms):
+        return
+    _, unglossed = translate(spec.topic)
+    got = []
+    for r in render(unglossed.split(), corpus_idf):
+        forms = [f for f in r.forms if f not in spec.terms]
+        # A word whose plainest rendering most chunks write (经济 for "economy", 安全 for
+        # "safety") says nothing of the topic.
+        if not forms or (corpus_idf(forms[0]) or 0.0) < telling_idf:
+            continue
+        spec.terms.append(forms[0])
+        spec.translated.append(forms[0])
+        spec.term_forms[forms[0]] = tuple(forms[1:])
+        got.append(f"{r.english} → {'、'.join(forms)}")
+    if got:
+        spec.notes.append("the dictionary's words for it: " + "; ".join(got))
 
 
 def asked_unit(q: str) -> Unit | None:

@@ -189,3 +189,15 @@ def test_a_topic_no_report_writes_is_not_answered_by_what_is_merely_near(assista
     # a colloquial question whose words the reports write in part is still answered
     near = ask(assistant, "历城区2023年新弄了多少个健身点？")
     assert near["found"] is True and "55处" in near["answer"]
+
+
+def test_english_words_no_glossary_lists_reach_the_reports_wording_through_the_dictionary(
+        assistant):
+    out = ask(assistant, "How many sports associations were added in Licheng in 2023?")
+    assert out["found"] and "体育协会6个" in out["answer"]
+    (note,) = [n for n in out["notes"] if n.startswith("the dictionary's words")]
+    assert "association → 协会" in note
+    # Chinese written in the question is the reports' wording: no dictionary then
+    own = ask(assistant, "How many 体育协会 were added in Licheng in 2023?")
+    assert "体育协会6个" in own["answer"]
+    assert not any(n.startswith("the dictionary's words") for n in own["notes"])

@@ -19,3 +19,10 @@ def test_the_word_the_closest_units_share_is_the_reports_wording():
 def test_a_word_of_one_unit_or_a_common_word_is_not_taken():
     units = ["建成充电桩513个", "新建城市公园12个", "新建学校3所"]
     assert feedback_terms(units, idf, min_idf=2.0) == []
+
+
+def test_a_place_name_the_closest_units_share_is_not_a_topic_word():
+    units = ["首届长江文化南京论坛在宁举办", "南京都市圈建设取得新进展", "南京基站新建888个"]
+    table = {**IDF, "南京": 3.0}
+    assert feedback_terms(units, table.get, min_idf=2.0) == ["南京"]
+    assert feedback_terms(units, table.get, min_idf=2.0, is_place=lambda w: w == "南京") == []

@@ -72,3 +72,40 @@ def test_short_forms():
     assert short_forms("恩施土家族苗族自治州") == ["恩施", "恩施州"]
     assert short_forms("和平区") == ["和平"]
     assert short_forms("北京") == []
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("What was Kunshan's GDP growth in 2023?", "江苏省苏州市昆山市"),  # a county-level city
+    ("How many new jobs did Jiangning create in 2022?", "江苏省南京市江宁区"),
+])
+def test_a_county_by_its_bare_pinyin_is_a_place_the_store_lacks(matcher, question, missing):
+    reading = matcher.read(question)
+    assert reading.mentions == [] and reading.missing == [missing]
+
+
+@pytest.mark.parametrize("question", [
+    "How did the Chishui River clean-up go?",  # part of a longer proper noun
+    "Kunshan: what was the GDP growth?",  # the first word may be any word
+    "what did kunshan do?",  # not written as a proper noun
+    # a store place is asked
+    "What was the brand value of Donggang strawberries, according to Licheng?",
+])
+def test_a_bare_county_pinyin_is_a_place_only_as_the_place_asked(matcher, question):
+    assert matcher.read(question).missing == []
+
+
+def test_a_town_of_a_store_district_is_asked_of_its_report(matcher):
+    (m,) = matcher.read("港沟街道2023年新建了多少公园？").mentions
+    assert m.place.name == "历城区" and m.town == "港沟街道"
+
+
+def test_a_town_the_store_has_no_report_of_is_named(matcher):
+    reading = matcher.read("周庄镇2023年接待了多少游客？")
+    assert reading.mentions == [] and reading.missing == ["周庄镇"]  # several towns so named
+    assert matcher.read("江阴市周庄镇2023年").missing == ["江苏省无锡市江阴市周庄镇"]
+
+
+def test_town_suffixes_inside_words_are_not_towns(matcher):
+    for question in ["哪些区推进了乡村振兴？", "哪些区建设了特色小镇？"]:
+        reading = matcher.read(question)
+        assert reading.mentions == [] and reading.missing == []

