@@ -37,7 +37,9 @@ def accepts(ev: Evidence, spec: QuestionSpec, min_support: float, words: bool = 
         # The figure is bound to the topic's rarest word: the rest of the wording may vary
         # ("优良天数比例达92.6%" without "空气").
         min_support = min(min_support, 0.5)
-    if ev.support < min_support or (not ev.direction_ok and spec.direction_required):
+    made = spec.creation and ev.made  # things made, counted: no direction word needed
+    if ev.support < min_support or (not ev.direction_ok and not made
+                                    and spec.direction_required):
         return False
     if spec.numeric and not ev.has_number:
         return False

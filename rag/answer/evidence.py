@@ -52,6 +52,7 @@ class Evidence:
     local_coverage: float = 0.0  # coverage of the clause that holds the figure
     semantic: float | None = None  # question–sentence relatedness in [0, 1], None: no vectors
     anchored: bool = True  # the figure sits after a topic word (not only in the best unit)
+    made: bool = False  # the quote gives a count, length or area: things made, if asked
 
     @property
     def bound(self) -> bool:
@@ -208,6 +209,13 @@ def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit 
     return Figure(q, s - sent_start, qe + s - sent_start)
 
 
+def _made(quote: str) -> bool:
+    """Whether a quote gives a count, a length or an area (not a share, a sum or a rate)."""
+    return any(q.unit is not None and (q.unit.dimension.startswith("counter:")
+                                       or q.unit.dimension in ("length", "area"))
+               for _, _, q in quantities_in(quote))
+
+
 def score_sentences(
     text: str,
     doc_id: str,
@@ -253,6 +261,11 @@ def score_sentences(
                 direction = spec.direction if spec.direction_required or not spec.count \
                     else None
                 figure = bound_figure(sent, terms, direction, multi_year, wanted)
+                if figure is None and spec.creation and direction is not None:
+                    # things made: their count, whatever the verb ("建成5G基站3700个")
+                    figure = bound_figure(sent, terms, None, multi_year, wanted)
+                    if figure is not None and not _made(sent[figure.anchor : figure.end]):
+                        figure = None
                 if figure is None and wanted is not None and spec.condition is None:
                     # the unit asked is a preference ("多少人" may be written 人次)
                     figure = bound_figure(sent, terms, direction, multi_year)
@@ -293,7 +306,11 @@ def score_sentences(
                 # The quote holds the figure it was bound to: "改造老旧小区700万平方米、
                 # 惠及10万户居民" is not cut before 10万户.
                 qs, qe = _holding(text, s, e, qs, qe, s + figure.anchor, s + figure.end)
+            made = spec.creation and _made(text[qs:qe])
+            if made and not dir_ok:
+                score += cfg.direction_bonus * 2  # the penalty for no direction word undone
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
-                                figure, kind, local, sem, anchored, translated))
+                                figure, kind, local, sem, anchored, made=made,
+                                translated=translated))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

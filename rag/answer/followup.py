@@ -13,7 +13,7 @@ import re
 from rag.retrieve.places import PlaceMatcher
 from rag.text.lexicon import lexicon
 from rag.text.normalize import fold_width, to_simplified
-from rag.text.years import YEAR
+from rag.text.years import without_years, year_matches
 
 # Words around a bare year or place that carry no topic: "那……呢？", "What about ...?".
 _LEAD = re.compile(
@@ -33,7 +33,7 @@ def _core(question: str) -> str:
 
 
 def _years(text: str) -> list[str]:
-    return [m.group(1) for m in YEAR.finditer(text)]
+    return [m.group(1) for m in year_matches(text)]
 
 
 def _place_spans(text: str, places: PlaceMatcher) -> list[tuple[int, int]]:
@@ -47,7 +47,7 @@ def _bare(question: str, places: PlaceMatcher) -> tuple[list[str], str | None] |
     if not core:
         return None
     years = _years(core)
-    rest = re.sub(r"[,，、\s]+", " ", YEAR.sub(" ", core)).strip()
+    rest = re.sub(r"[,，、\s]+", " ", without_years(core)).strip()
     rest = _FILLER.sub("", rest).strip()
     place: str | None = None
     if rest:
@@ -61,7 +61,7 @@ def _bare(question: str, places: PlaceMatcher) -> tuple[list[str], str | None] |
 
 
 def _swap_years(previous: str, years: list[str]) -> str:
-    found = list(YEAR.finditer(previous))
+    found = year_matches(previous)
     if not found:
         if re.search(r"[\u4e00-\u9fff]", previous):
             return f"{years[0]}年" + previous

@@ -62,6 +62,9 @@ class QuestionSpec:
     # Other written forms of a term (a dictionary's synonyms: 节庆 for 节日).
     term_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     direction: str | None = None  # "up" | "down" | "zero"
+    # The direction asks for things made ("新建", "built"), not an indicator's change: a
+    # count, length or area of the thing states it whatever the verb (建成5G基站3700个).
+    creation: bool = False
     condition: Condition | None = None
     unit: Unit | None = None  # the unit the figure is asked in ("多少公里", "how many km")
     notes: list[str] = field(default_factory=list)  # what the reading assumed

@@ -30,7 +30,7 @@ from rag.text.quantities import (
     read_quantity,
     tables,
 )
-from rag.text.years import YEAR, years_in
+from rag.text.years import without_years, years_in
 
 _ASK_ZH = re.compile(r"(?:多少|几)(?:万|亿|千)?")
 _LATIN_RUN = re.compile(r"(?<![a-z])[a-z]")
@@ -176,7 +176,7 @@ def _without_places_and_years(q: str, spans: list[tuple[int, int]], lex: Lexicon
     rest = q
     for s, e in sorted(spans, reverse=True):
         rest = rest[:s] + " " + rest[e:]
-    rest = YEAR.sub(" ", rest)
+    rest = without_years(rest)
     rest = lex.counted_places.sub(" ", rest)
     for word, _ in lex.relative_years:
         rest = re.sub(re.escape(word), " ", rest, flags=re.I)
@@ -255,8 +255,9 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         glossed, unglossed = translate(latin)
         latin_words = [w.lower() for w in _LATIN_WORD.findall(latin)]
         for w in _LATIN_WORD.findall(unglossed.lower()):
-            if w in lex.directions_en:
-                direction = direction or lex.directions_en[w]
+            if w in lex.directions_en and direction is None:
+                direction = lex.directions_en[w]
+                spec.creation = w in lex.creation
         topic_words = [w for w in latin_words
                        if w not in lex.scaffold_en and w not in lex.directions_en]
         spec.topic = " ".join(topic_words + _CJK_RUN.findall(rest))
@@ -276,7 +277,8 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                 # "增加值" is an indicator, not a direction.
                 pattern = re.escape(w) + (rf"(?![{block}])" if block else "")
                 if len(w) >= 2 and re.search(pattern, rest):
-                    direction = direction or d
+                    if direction is None:
+                        direction, spec.creation = d, w in lex.creation
                     rest = re.sub(pattern, " ", rest)
         terms = [t for t in tokenize(rest) if t not in lex.scaffold_zh and not t.isdigit()]
     # Drop terms contained in a longer term already present (生产 inside 生产总值).

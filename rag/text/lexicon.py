@@ -33,6 +33,7 @@ class Lexicon:
     sections: dict[str, SectionName]
     directions_zh: dict[str, tuple[str, ...]]
     directions_en: dict[str, str]  # word → direction
+    creation: frozenset[str]  # direction words asking for things made ("新建", "built")
     rate_words: dict[str, str]
     not_direction_after: str
     cues: dict[str, re.Pattern[str]]
@@ -136,6 +137,8 @@ def load_lexicon(path: Path = DATA) -> Lexicon:
             sections=sections,
             directions_zh=dz,
             directions_en=den,
+            creation=frozenset(_words(raw["creation"]["zh"], "creation.zh")
+                               + _words(raw["creation"]["en"], "creation.en")),
             rate_words=rate,
             not_direction_after=str(raw["not_direction_after"]),
             cues=cues,

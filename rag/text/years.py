@@ -21,6 +21,28 @@ FIVE_YEAR = re.compile(r"[“\"]?(十[一二三四五]?五|九五)[”\"]?(时�
 ONE_YEAR = re.compile(r"(?:19|20)\d\d年(?![—\-至到])|去年|上年|全年|当年")
 
 
+def year_matches(text: str) -> list[re.Match[str]]:
+    """The years written in ``text``: "2023年", "in 2022" — not a count that looks like one
+    ("超过2000个", "2020万元")."""
+    from rag.text.quantities import read_quantity
+
+    out = []
+    for m in YEAR.finditer(text):
+        if not m.group(0).endswith("年"):
+            got = read_quantity(text, m.start(1))
+            if got is not None and (got[0].unit is not None or got[0].scaled):
+                continue
+        out.append(m)
+    return out
+
+
 def years_in(text: str) -> list[tuple[int, int]]:
     """(position, year) of every year written in ``text``."""
-    return [(m.start(), int(m.group(1))) for m in YEAR.finditer(text)]
+    return [(m.start(), int(m.group(1))) for m in year_matches(text)]
+
+
+def without_years(text: str, fill: str = " ") -> str:
+    """``text`` with its years (:func:`year_matches`) replaced by ``fill``."""
+    for m in reversed(year_matches(text)):
+        text = text[: m.start()] + fill + text[m.end() :]
+    return text

@@ -66,3 +66,14 @@ def test_a_mention_needs_the_topic_as_asked():
     asked = spec(mode=Mode.MENTIONED, terms=["低空", "经济"], normalized="哪些城市提到了低空经济")
     assert accepts(ev(quote="大力发展低空经济"), asked, 0.75)
     assert not accepts(ev(quote="发展经济，开辟低空航线"), asked, 0.75)
+
+
+def test_things_made_are_stated_by_their_count_whatever_the_verb():
+    asked = spec(direction="up", creation=True)
+    built = Evidence("d", 0, 13, "筹集保障性租赁住房6036套", 1.0, False, True, 0.0, 1.0,
+                     made=True)
+    assert accepts(built, asked, 0.75)
+    # a change asked ("增长了") still needs its word, and so does a made thing with no count
+    assert not accepts(built, spec(direction="up"), 0.75)  # (made is read only if asked)
+    unmade = Evidence("d", 0, 12, "“口袋公园”建设走在全市前列", 1.0, False, False, 0.0, 1.0)
+    assert not accepts(unmade, asked, 0.75)

@@ -110,3 +110,12 @@ def test_a_direction_word_naming_an_action_is_not_a_result():
     assert direction_ok("空气质量持续改善，优良天数增加17天", "up")
     assert not direction_ok("深入开展减塑行动", "down")
     assert direction_ok("事故起数下降22%", "down")
+
+
+def test_a_count_of_things_made_is_their_figure_whatever_the_verb():
+    text = "投运电网项目373个，建成5G基站3700个、新能源汽车充电桩650个。"
+    spec, evs = evidence("哪些城市2022年新建了超过2000个5G基站？", text)
+    assert spec.creation and evs[0].made and evs[0].value.value == 3700
+    # an indicator's change is not a thing made: its direction word is still needed
+    spec, evs = evidence("哪些城市2022年地区生产总值增长超过5%？", "地区生产总值达到5000亿元。")
+    assert not spec.creation and not evs[0].made

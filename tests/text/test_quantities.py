@@ -100,3 +100,11 @@ def test_malformed_tables_are_a_config_error(tmp_path):
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="base"):
         Tables(bad)
+
+
+def test_a_count_that_looks_like_a_year_is_not_one():
+    from rag.text.years import without_years, years_in
+
+    assert years_in("2022年新建5G基站超过2000个") == [(0, 2022)]
+    assert years_in("地区生产总值2020亿元，2019年") == [(13, 2019)]
+    assert without_years("2022年超过2000个") == " 超过2000个"
