@@ -74,8 +74,8 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
         spec.mode = Mode.MENTIONED
     elif planned:
         spec.mode = Mode.PLANNED
-    spec.numeric = lex.cue("numeric", q)
     spec.unit = asked_unit(q)
+    spec.numeric = lex.cue("numeric", q) or spec.unit is not None  # "几块金牌"
     spec.count = lex.cue("count", q) or (spec.unit is not None and not spec.unit.is_share)
     spec.multi_year = lex.cue("multi_year", q)
     if spec.form is Form.LIST:

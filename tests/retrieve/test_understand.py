@@ -192,3 +192,13 @@ def test_a_threshold_asks_for_one_targets_figure_not_all_of_them(places):
     spec = understand("哪些城市把2022年经济增长目标定在7%及以上？", places)
     assert spec.wants_plan and not spec.overview
     assert cond(spec) == (">=", 7.0, "%")
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("大连2023年获得了几块金牌？", "块"),
+    ("泉州2023年拿了几枚金牌？", "枚"),
+])
+def test_how_many_of_any_measure_word_asks_a_figure(places, question, unit):
+    spec = understand(question, places)
+    assert spec.numeric and spec.unit is not None and spec.unit.form == unit
+    assert not any(unit in t for t in spec.terms)  # the measure word is not a topic word
