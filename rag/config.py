@@ -103,6 +103,10 @@ class AnswerSettings(BaseModel):
         0.25, ge=0, le=1,
         description="Rescaled relatedness below which a sentence with none of the topic's "
         "words is not read")
+    semantic_sure: float = Field(
+        0.9, ge=0, le=1, description="Relatedness at which a sentence is surely about the "
+        "topic though it writes none of the question's words: its figure in the unit asked "
+        "is taken")
     semantic_weight: float = Field(0.6, ge=0, description="Weight of meaning in a score")
     telling_idf: float = Field(
         2.0, ge=0, description="A question's word the reports write makes words required "

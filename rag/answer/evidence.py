@@ -272,8 +272,14 @@ def score_sentences(
                 # Where no topic word stands in the sentence (an English question's words
                 # are not the report's), the closest unit's figure; where one stands but
                 # gives no figure of its own ("增长2%" is not a total), none.
-                if figure is None and best_unit is not None and not grounded \
-                        and not anchors_in(sent, terms):
+                if figure is None and best_unit is not None and not anchors_in(sent, terms) \
+                        and (not grounded or (asked is not None and sem is not None
+                                              and asked.dimension.startswith("counter:")
+                                              and sem >= cfg.semantic_sure)):
+                    # Or where the question's words are not the sentence's ("多少套保租房"
+                    # for 保障性租赁住房) but its meaning is surely the topic's: the count
+                    # in the counter asked (a rate or a sum may be another indicator's:
+                    # 工业总产值增长4.1% is not GDP's).
                     figure = _unit_figure(text, best_unit, s, asked, spec.condition)
                     anchored = False
                 elif (figure is not None and best_unit is not None and not grounded

@@ -119,3 +119,18 @@ def test_a_count_of_things_made_is_their_figure_whatever_the_verb():
     # an indicator's change is not a thing made: its direction word is still needed
     spec, evs = evidence("哪些城市2022年地区生产总值增长超过5%？", "地区生产总值达到5000亿元。")
     assert not spec.creation and not evs[0].made
+
+
+def test_a_sentence_surely_meant_gives_its_count_though_the_words_differ():
+    text = "扎实推进文明城市创建。全国首个配售型保障性住房顺利开工，新增保障性租赁住房2.35万套。" \
+           "开展群众性文体活动800多场。"
+    unit = "全国首个配售型保障性住房顺利开工，新增保障性租赁住房2.35万套。"
+    question = "福州2023年新增了多少套保租房？"  # 租房 is the question's word, not the report's
+    sure = meaning(text, {unit: 0.86})
+    _, evs = evidence(question, text, semantic=sure)
+    assert evs[0].value.value == 23500 and evs[0].value.unit.form == "套"
+    # a rate is not taken so: it may be another indicator's
+    _, evs = evidence("福州2023年保租房增长了百分之多少？", text.replace("2.35万套", "增长12%"),
+                      semantic=meaning(text.replace("2.35万套", "增长12%"),
+                                       {unit.replace("2.35万套", "增长12%"): 0.86}))
+    assert evs[0].value is None
