@@ -187,7 +187,8 @@ def _holding(text: str, s: int, e: int, qs: int, qe: int, fs: int, fe: int
 
 
 def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit | None,
-                 condition: Condition | None = None) -> Figure | None:
+                 condition: Condition | None = None, hint: Unit | None = None
+                 ) -> Figure | None:
     """Where no topic word anchors a figure: the figure of the unit the question is closest
     to, in the unit asked ("How many kilometres …" → the 公里 figure), else its first count
     (a share only when it has nothing else); with a condition, of those comparable with it,
@@ -195,6 +196,9 @@ def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit 
     visits")."""
     s, e = unit
     found = quantities_in(text[s:e])
+    if asked is None and hint is not None:  # the counter the thing is likely counted in
+        found = [f for f in found if f[2].unit is not None
+                 and f[2].unit.dimension == hint.dimension] or found
     if asked is not None:
         found = [f for f in found if f[2].unit is not None
                  and f[2].unit.dimension == asked.dimension]
@@ -272,15 +276,18 @@ def score_sentences(
                 # Where no topic word stands in the sentence (an English question's words
                 # are not the report's), the closest unit's figure; where one stands but
                 # gives no figure of its own ("增长2%" is not a total), none.
-                if figure is None and best_unit is not None and not anchors_in(sent, terms) \
-                        and (not grounded or (asked is not None and sem is not None
-                                              and asked.dimension.startswith("counter:")
-                                              and sem >= cfg.semantic_sure)):
+                counter = asked or spec.unit_hint
+                loose = not anchors_in(sent, terms)
+                sure = (counter is not None and counter.dimension.startswith("counter:")
+                        and sem is not None and sem >= cfg.semantic_sure)
+                if figure is None and best_unit is not None and (
+                        (loose and not grounded) or (sure and (loose or translated))):
                     # Or where the question's words are not the sentence's ("多少套保租房"
-                    # for 保障性租赁住房) but its meaning is surely the topic's: the count
-                    # in the counter asked (a rate or a sum may be another indicator's:
-                    # 工业总产值增长4.1% is not GDP's).
-                    figure = _unit_figure(text, best_unit, s, asked, spec.condition)
+                    # for 保障性租赁住房; translations that anchor no figure) but its meaning
+                    # is surely the topic's: the count in the counter asked (a rate or a
+                    # sum may be another indicator's: 工业总产值增长4.1% is not GDP's).
+                    figure = _unit_figure(text, best_unit, s, asked, spec.condition,
+                                          spec.unit_hint)
                     anchored = False
                 elif (figure is not None and best_unit is not None and not grounded
                       and spec.condition is not None and not spec.condition.holds(figure.quantity)

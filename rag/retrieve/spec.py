@@ -67,6 +67,9 @@ class QuestionSpec:
     creation: bool = False
     condition: Condition | None = None
     unit: Unit | None = None  # the unit the figure is asked in ("多少公里", "how many km")
+    # The counter an English "how many <thing>" likely counts in ("households" → 户): a
+    # preference only, a report may count the thing in another.
+    unit_hint: Unit | None = None
     notes: list[str] = field(default_factory=list)  # what the reading assumed
 
     @property

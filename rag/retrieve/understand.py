@@ -17,7 +17,7 @@ from dataclasses import replace
 from rag.index.lexical import tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
-from rag.text.bilingual import render
+from rag.text.bilingual import measure_words, render
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
 from rag.text.normalize import ASIDE, normalize_question
@@ -75,6 +75,8 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
     elif planned:
         spec.mode = Mode.PLANNED
     spec.unit = asked_unit(q)
+    if spec.unit is None and lang == "en":
+        spec.unit_hint = counted_in(low)
     spec.numeric = lex.cue("numeric", q) or spec.unit is not None  # "几块金牌"
     spec.count = lex.cue("count", q) or (spec.unit is not None and not spec.unit.is_share)
     spec.multi_year = lex.cue("multi_year", q)
@@ -126,6 +128,27 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
         got.append(f"{r.english} → {'、'.join(forms)}")
     if got:
         spec.notes.append("the dictionary's words for it: " + "; ".join(got))
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z'-]+\s+){0,5}?[a-z'-]+?)"
+                       r"(?=\s+(?:did|do|does|were|was|are|is|has|have|had|will|in|of|for|by|"
+                       r"were|got|across|at)\b|\s*[?,.]|$)")
+
+
+def counted_in(low: str) -> Unit | None:
+    """The counter an English "how many …" counts its thing in, by the measure words
+    CC-CEDICT gives the noun: "how many households" → 户, "how many schools" → 所. A hint:
+    a report may count in another (人 for "jobs")."""
+    m = _HOW_MANY.search(low)
+    if not m:
+        return None
+    head = m.group(1).split()[-1]
+    t = tables()
+    for word in measure_words(head):
+        got = t.unit_at(word, 0)
+        if got and got[1] == len(word) and got[0].dimension.startswith("counter:"):
+            return got[0]
+    return None
 
 
 def asked_unit(q: str) -> Unit | None:

@@ -28,7 +28,7 @@ from rag.errors import ConfigError
 log = logging.getLogger(__name__)
 
 _DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-_INDEX_VERSION = 1  # of the cached index's layout and rules
+_INDEX_VERSION = 2  # of the cached index's layout and rules
 _LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _TOKEN = re.compile(r"[a-z][a-z0-9]*")
@@ -70,18 +70,27 @@ def _stem(word: str) -> str:
     return word
 
 
-def _build(path: Path) -> dict[str, str]:
-    """English word or phrase (stemmed) → its headwords as "n:headword" joined by ";", n
-    being the words in the sense (0 for the whole sense; -1 for a whole sense that is a
-    verb, "to produce")."""
+_CL = re.compile(r"CL:(.*)")
+_CL_ITEM = re.compile(r"(?:[^|,\[]+\|)?([^|,\[]+)\[[^\]]*\]")
+
+
+def _build(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The reverse index: English word or phrase (stemmed) → its headwords as "n:headword"
+    joined by ";", n being the words in the sense (0 for the whole sense; -1 for a whole
+    sense that is a verb, "to produce"); and English noun → the measure words (CL:) of the
+    headwords that gloss it whole, commonest first ("pig" → 头, 口; "school" → 所)."""
     index: dict[str, list[str]] = defaultdict(list)
+    measures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
             m = _LINE.match(line)
-            if not m or not _CJK.match(m.group(1)):
+            if not m:
                 continue
-            head = m.group(1)
-            for sense in m.group(2).split("/"):
+            head, senses = m.group(1), m.group(2).split("/")
+            cls = [c for sense in senses if (cl := _CL.match(sense))
+                   for c in _CL_ITEM.findall(cl.group(1))]
+            multi = bool(_CJK.match(head))
+            for sense in senses:
                 sense = _PAREN.sub(" ", sense.lower())
                 for part in re.split(r"[;,]", sense):
                     verb = part.strip().startswith("to ")
@@ -89,11 +98,17 @@ def _build(path: Path) -> dict[str, str]:
                     if not words or len(words) > MAX_SENSE_WORDS:
                         continue
                     n = len(words)
+                    if n == 1 and not verb:
+                        for c in cls:
+                            measures[words[0]][c] += 1
+                    if not multi:
+                        continue
                     index[" ".join(words)].append(f"{-1 if verb else 0}:{head}")
                     if n > 1:
                         for w in set(words):
                             index[w].append(f"{n}:{head}")
-    return {k: ";".join(v) for k, v in index.items()}
+    return ({k: ";".join(v) for k, v in index.items()},
+            {k: ";".join(sorted(v, key=lambda c: (-v[c], c))) for k, v in measures.items()})
 
 
 def _cache_dir() -> Path:
@@ -102,7 +117,7 @@ def _cache_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _index() -> dict[str, str]:
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """The reverse index, built from the data file once (about 3 s) and kept in the user's
     cache (loaded in a fraction of that); a cache that cannot be read or written is only
     slower."""
@@ -112,20 +127,31 @@ def _index() -> dict[str, str]:
     try:
         with cached.open("rb") as f:
             got = marshal.load(f)
-        if isinstance(got, dict):
+        if isinstance(got, tuple) and len(got) == 2:
             return got
     except (OSError, ValueError, EOFError, TypeError):
         pass
-    index = _build(path)
+    tables = _build(path)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as f:
-            marshal.dump(index, f)
+            marshal.dump(tables, f)
         os.replace(tmp, cached)
     except OSError as exc:
         log.debug("dictionary index not cached: %s", exc)
-    return index
+    return tables
+
+
+def _index() -> dict[str, str]:
+    return _tables()[0]
+
+
+def measure_words(noun: str) -> tuple[str, ...]:
+    """The measure words Chinese counts an English noun's thing in, commonest first:
+    "households" → 户; "pigs" → 头, 口; "schools" → 所."""
+    raw = _tables()[1].get(_stem(noun.lower()), "")
+    return tuple(raw.split(";")) if raw else ()
 
 
 def _entries(index: dict[str, str], key: str) -> list[tuple[int, str]]:

@@ -134,3 +134,17 @@ def test_a_sentence_surely_meant_gives_its_count_though_the_words_differ():
                       semantic=meaning(text.replace("2.35万套", "增长12%"),
                                        {unit.replace("2.35万套", "增长12%"): 0.86}))
     assert evs[0].value is None
+
+
+def test_translated_words_anchoring_no_figure_leave_the_count_to_a_sentence_surely_meant():
+    unit = ("开展燃气安全专项整治，紧盯问题管网等关键环节，"
+            "推进31.9万户居民户内燃气设施安全更新改造。")
+    text = "扎实推进文明城市创建。" + unit + "开展群众性文体活动800多场。"
+    question = "How many households were covered by Licheng's 2023 upgrade of indoor gas equipment?"
+    spec = understand(question, PLACES)
+    spec.terms, spec.translated = ["燃气"], ["燃气"]  # as the dictionary or feedback give
+    terms = build_terms(spec, lambda tok: 1.0)
+    evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                          meaning(text, {unit: 0.86}), False)
+    assert evs[0].value is not None and evs[0].value.unit.form == "户"
+    assert evs[0].value.value == 319000

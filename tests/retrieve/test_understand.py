@@ -202,3 +202,13 @@ def test_how_many_of_any_measure_word_asks_a_figure(places, question, unit):
     spec = understand(question, places)
     assert spec.numeric and spec.unit is not None and spec.unit.form == unit
     assert not any(unit in t for t in spec.terms)  # the measure word is not a topic word
+
+
+@pytest.mark.parametrize("question, counter", [
+    ("How many households were covered by the gas upgrade in 2023?", "户"),
+    ("How many new elderly-care beds did Licheng add in 2023?", "张"),
+    ("How many schools did Licheng build?", "所"),
+])
+def test_how_many_of_a_thing_hints_the_counter_it_is_counted_in(places, question, counter):
+    spec = understand(question, places)
+    assert spec.unit is None and spec.unit_hint is not None and spec.unit_hint.form == counter

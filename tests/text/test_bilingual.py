@@ -35,3 +35,12 @@ def test_a_word_glossed_only_as_a_verb_is_how_the_question_asks():
 def test_plurals_possessives_and_hyphens():
     assert forms(render(["teahouses"], corpus("茶楼")))["teahouse"] == ("茶楼",)
     assert "lithium battery" in forms(render(["lithium-battery"], corpus("锂电池")))
+
+
+def test_the_measure_words_a_noun_is_counted_in():
+    from rag.text.bilingual import measure_words
+
+    assert measure_words("households")[0] == "户"
+    assert measure_words("beds") == ("张",)
+    assert "头" in measure_words("pigs")
+    assert measure_words("greenways") == ()
