@@ -87,11 +87,10 @@ class Answerer:
         spec = understand(question, view.places)
         if self.llm is not None:
             self._llm_reading(spec, view)
-        if spec.lang == "en":  # after the model's reading, which knows the question best
-            self._dictionary(spec, view)
         lang = spec.lang
         if spec.missing_places and not spec.mentions:
             return no_report(question, spec.form.value, lang, spec.missing_places)
+        self._dictionary(spec, view)  # after the model's reading, which knows it best
         strategy = strategy_for(spec)
         sel = strategy.candidates(spec, list(view.docs.values()), view.rows_by_doc)
         if spec.form is Form.FACT and sel.groups + len(spec.missing_places) >= 2:

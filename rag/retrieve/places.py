@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag.ingest.place_inference import word_edges
 from rag.ingest.regions import Gazetteer
 from rag.ingest.regions import Place as GazPlace
 from rag.text.lexicon import lexicon
@@ -230,8 +231,6 @@ class PlaceMatcher:
         lacks."""
         if self.gazetteer is None:
             return
-        from rag.ingest.place_inference import word_edges
-
         for t in self.gazetteer.find_towns_in_text(q, word_edges(q)):
             if not claim(t.start, t.end):
                 continue

@@ -132,7 +132,7 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
 
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z'-]+\s+){0,5}?[a-z'-]+?)"
                        r"(?=\s+(?:did|do|does|were|was|are|is|has|have|had|will|in|of|for|by|"
-                       r"were|got|across|at)\b|\s*[?,.]|$)")
+                       r"got|across|at)\b|\s*[?,.]|$)")
 
 
 def counted_in(low: str) -> Unit | None:

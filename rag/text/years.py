@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text.quantities import read_quantity
+
 # A four-digit year of this era, not part of a longer number; "年" optional.
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 # "2023年" with its 年: the form section headings and sentences use.
@@ -24,8 +26,6 @@ ONE_YEAR = re.compile(r"(?:19|20)\d\d年(?![—\-至到])|去年|上年|全年|�
 def year_matches(text: str) -> list[re.Match[str]]:
     """The years written in ``text``: "2023年", "in 2022" — not a count that looks like one
     ("超过2000个", "2020万元")."""
-    from rag.text.quantities import read_quantity
-
     out = []
     for m in YEAR.finditer(text):
         if not m.group(0).endswith("年"):
