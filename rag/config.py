@@ -102,7 +102,7 @@ class AnswerSettings(BaseModel):
     semantic_floor: float = Field(
         0.25, ge=0, le=1,
         description="Rescaled relatedness below which a sentence with none of the topic's "
-        "words is not read")
+        "words is not read, and translated words do not count")
     semantic_sure: float = Field(
         0.9, ge=0, le=1, description="Relatedness at which a sentence is surely about the "
         "topic though it writes none of the question's words: its figure in the unit asked "

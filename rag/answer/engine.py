@@ -165,6 +165,7 @@ class Answerer:
                 semantic = SemanticScores(units, queries, self.cfg)
                 ranking = _fuse_semantic(ranking, cands, semantic, self.store, self.cfg)
         terms = build_terms(spec, _idf_lookup(view.lexical))
+        unheard: tuple[str, ...] = ()
         # The corpus's own vocabulary: a term of the question's own that some report writes
         # is how reports say it (a glossary translation may not be: "services" → 服务业).
         in_corpus = [t for t in terms if len(t.text) >= 2 and self._in_corpus(t, view)]
@@ -179,26 +180,31 @@ class Answerer:
             # 地区生产总值); where they do not, the closest unit's figure still may.
             read_off = self._feedback(spec, cands, semantic, view, terms)
             terms += read_off
-            if not read_off and (unknown := self._unknown(spec, terms, view)):
-                # A Chinese question's own topic the corpus never writes ("离婚率"), and no
-                # word the closest sentences share: what is merely near in meaning is not it,
-                # so a sentence must write the topic's words.
+            unknown, every = self._unknown(spec, terms, view)
+            if not read_off and unknown:
+                # A Chinese question's own topic the corpus never writes ("离婚率", "比特币挖矿
+                # 企业"), and no word the closest sentences share: what is merely near in
+                # meaning is not it. A sentence must write the topic's words — or, where the
+                # question writes some words the reports know, be surely meant.
                 spec.notes.append("no report writes " + "、".join(unknown))
-                grounded = True
+                if every:
+                    grounded = True
+                else:
+                    unheard = tuple(unknown)
         return Reading(spec, cands, self.store, self.cfg, terms, ranking, dense, semantic,
-                       self.llm, grounded=grounded, worded=bool(in_corpus))
+                       self.llm, grounded=grounded, worded=bool(in_corpus), unheard=unheard)
 
     @staticmethod
-    def _unknown(spec: QuestionSpec, terms: list[Term], view: View) -> list[str]:
+    def _unknown(spec: QuestionSpec, terms: list[Term], view: View) -> tuple[list[str], bool]:
         """The Chinese question's own topic terms of which the corpus writes no word of two
-        characters or more; empty unless every such term is so."""
+        characters or more, and whether every such term is so."""
         if spec.lang != "zh":
-            return []
+            return [], False
         vocab = view.lexical.vocab
         own = [t for t in terms if t.own and len(t.text) >= 2]
         unknown = [t.text for t in own
                    if not any(len(w) >= 2 and w in vocab for w in tokenize(t.text) or [t.text])]
-        return unknown if own and len(unknown) == len(own) else []
+        return unknown, bool(own) and len(unknown) == len(own)
 
     @staticmethod
     def _in_corpus(t: Term, view: View) -> bool:

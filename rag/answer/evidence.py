@@ -16,7 +16,7 @@ is narrowed to the clauses that carry the match, always a verbatim span.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure
@@ -53,6 +53,7 @@ class Evidence:
     semantic: float | None = None  # question–sentence relatedness in [0, 1], None: no vectors
     anchored: bool = True  # the figure sits after a topic word (not only in the best unit)
     made: bool = False  # the quote gives a count, length or area: things made, if asked
+    floor: float = 0.0  # relatedness below which translated words do not count
 
     @property
     def bound(self) -> bool:
@@ -69,11 +70,16 @@ class Evidence:
         """How surely the sentence is about the topic, by words or by meaning. Words the
         question did not write (an English phrase's glossary translation: "services" →
         服务业), or only some of its words, count where the meaning agrees: their coverage
-        is averaged with the sentence's relatedness."""
+        is combined with the sentence's relatedness."""
         if self.semantic is None:
             return self.coverage
         sem = self.semantic
         words = self.coverage
+        if self.translated and sem < self.floor:
+            # A translation is a guess at the reports' word that only the meaning confirms
+            # ("rate" → 率 is in every other sentence): one the meaning does not back at all
+            # ("优良率" for a divorce rate) is no evidence.
+            return sem
         if self.translated or words < 1.0 - 1e-9:
             # Some of the topic's words, or translated ones: as sure as the meaning agrees
             # ("农村劳动力转移就业" has 就业 of "城镇新增就业", and means something else).
@@ -229,12 +235,15 @@ def score_sentences(
     cfg: AnswerSettings,
     semantic: SemanticScores | None = None,
     grounded: bool = True,
+    unheard: Sequence[str] = (),
 ) -> list[Evidence]:
     """Every sentence of the spans (start, end, dense score, section kind), best first.
 
     ``grounded``: the topic's terms are the reports' own wording (some candidate writes
     them), so a figure must follow one of them; otherwise the figure of the sentence's
-    closest unit, in the unit asked, stands for it.
+    closest unit, in the unit asked, stands for it. ``unheard``: topic words of the
+    question no report writes; a sentence writing none of them counts only when surely
+    meant.
     """
     out: list[Evidence] = []
     seen: set[tuple[int, int]] = set()
@@ -256,6 +265,9 @@ def score_sentences(
             if cov == 0 and (sem is None or sem < cfg.semantic_floor):
                 if not (sem is None and spec.lang == "en" and dense > 0):
                     continue
+            if unheard and (sem or 0.0) < cfg.semantic_sure and \
+                    not any(w in sent for w in unheard):
+                continue
             dir_ok = direction_ok(sent, spec.direction)
             num = bool(_NUMBER.search(sent))
             figure = None
@@ -324,6 +336,6 @@ def score_sentences(
                 score += cfg.direction_bonus * 2  # the penalty for no direction word undone
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, made=made,
-                                translated=translated))
+                                translated=translated, floor=cfg.semantic_floor))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

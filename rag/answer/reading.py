@@ -35,6 +35,10 @@ class Reading:
     # Some term, own or translated, is in the corpus: figures must then follow a topic word
     # (no figure is taken from the closest unit alone).
     worded: bool = True
+    # The question's own topic words no report writes, beside words the reports know: a
+    # sentence that writes none of them must be surely meant ("比特币挖矿企业" is not every
+    # sentence near 企业).
+    unheard: tuple[str, ...] = ()
     _evidence: dict[tuple[str, int | None, int], list[Evidence]] = field(default_factory=dict)
 
     def evidence(self, c: Candidate) -> list[Evidence]:
@@ -45,7 +49,8 @@ class Reading:
             text = self.store.catalog.text(c.doc.doc_id) or ""
             spans = [(r.start, r.end, self.dense.get(r.chunk_id, 0.0), r.kind) for r in c.rows]
             got = score_sentences(text, c.doc.doc_id, spans, self.spec, self.terms, self.cfg,
-                                  self.semantic, self.worded or self.semantic is None)
+                                  self.semantic, self.worded or self.semantic is None,
+                                  self.unheard)
             self._evidence[key] = got
         return got
 

@@ -191,6 +191,17 @@ def test_a_topic_no_report_writes_is_not_answered_by_what_is_merely_near(assista
     assert near["found"] is True and "55处" in near["answer"]
 
 
+@pytest.mark.parametrize("question", [
+    "和平区2022年比特币挖矿企业有多少家？",  # 企业 is in every report, 比特币挖矿 in none
+    "What was the divorce rate in Lingcheng District in 2022?",  # rate → 率, as in 优良率
+    "How many semiconductor factories did Licheng District attract in 2023?",
+])
+def test_a_topic_only_partly_in_the_reports_words_is_not_answered_by_its_common_part(
+        assistant, question):
+    out = ask(assistant, question)
+    assert out["found"] is False and out["citations"] == [], out["answer"]
+
+
 def test_english_words_no_glossary_lists_reach_the_reports_wording_through_the_dictionary(
         assistant):
     out = ask(assistant, "How many sports associations were added in Licheng in 2023?")

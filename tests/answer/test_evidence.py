@@ -148,3 +148,36 @@ def test_translated_words_anchoring_no_figure_leave_the_count_to_a_sentence_sure
                           meaning(text, {unit: 0.86}), False)
     assert evs[0].value is not None and evs[0].value.unit.form == "户"
     assert evs[0].value.value == 319000
+
+
+def test_a_translated_word_the_meaning_does_not_back_is_no_evidence():
+    text = "扎实推进文明城市创建。空气质量优良率达到85%。开展群众性文体活动800多场。"
+    unit = "空气质量优良率达到85%。"
+    spec = understand("What was the divorce rate in Licheng in 2023?", PLACES)
+    spec.terms, spec.translated = ["率"], ["率"]  # "rate", as a dictionary gives it
+    terms = build_terms(spec, lambda tok: 1.0)
+
+    def support(cos: float) -> float:
+        evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                              meaning(text, {unit: cos}, rest=0.70), False)
+        (ev,) = [ev for ev in evs if ev.quote == unit]
+        return ev.support
+
+    # near in meaning, the word counts with it; far, the word adds nothing to the meaning
+    assert support(0.76) > 0.75
+    assert support(0.72) < CFG.semantic_floor
+
+
+def test_a_sentence_writing_none_of_the_unheard_words_must_be_surely_meant():
+    text = "扎实推进文明城市创建。新增市场主体企业1200家。开展群众性文体活动800多场。"
+    unit = "新增市场主体企业1200家。"
+    spec = understand("历城区2023年比特币挖矿企业有多少家？", PLACES)
+    terms = build_terms(spec, lambda tok: 1.0)
+
+    def quotes(cos: float) -> list[str]:
+        evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                              meaning(text, {unit: cos}), True, unheard=("比特币挖矿",))
+        return [ev.quote for ev in evs]
+
+    assert unit not in quotes(0.84)
+    assert unit in quotes(0.95)  # surely meant, whatever it writes
