@@ -160,8 +160,14 @@ class Answerer:
                      if model is None or u.model_id == model}
             topic = spec.topic
             tvec = self._query_vector(topic) if topic.strip() else None
+            # An English question's topic in the reports' language as well: the embedder
+            # matches Chinese to Chinese far more surely than across languages.
+            # (the glossary's and the question's own Chinese, not the dictionary's guesses)
+            gloss = "".join(t for t in spec.terms if t not in spec.term_forms) \
+                if spec.lang == "en" else ""
+            gvec = self._query_vector(gloss) if gloss else None
             if units:
-                queries = [qvec] if tvec is None else [qvec, tvec]
+                queries = [v for v in (qvec, tvec, gvec) if v is not None]
                 semantic = SemanticScores(units, queries, self.cfg)
                 ranking = _fuse_semantic(ranking, cands, semantic, self.store, self.cfg)
         terms = build_terms(spec, _idf_lookup(view.lexical))
@@ -230,7 +236,7 @@ class Answerer:
                                lambda w: float(idf[vocab[w]]) if w in vocab else None,
                                self.cfg.telling_idf, view.places.names_place)
         known = {t.text for t in terms}
-        new = [Term(w, (w,), float(idf[vocab[w]]), (), own=False) for w in words
+        new = [Term(w, (w,), float(idf[vocab[w]]), (), own=False, read_off=True) for w in words
                if w not in known]
         if new:
             spec.notes.append("the reports' words for it, from the sentences closest in "

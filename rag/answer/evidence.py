@@ -54,6 +54,7 @@ class Evidence:
     anchored: bool = True  # the figure sits after a topic word (not only in the best unit)
     made: bool = False  # the quote gives a count, length or area: things made, if asked
     floor: float = 0.0  # relatedness below which translated words do not count
+    read_off: bool = False  # its only topic words are ones read off the closest sentences
 
     @property
     def bound(self) -> bool:
@@ -75,6 +76,10 @@ class Evidence:
             return self.coverage
         sem = self.semantic
         words = self.coverage
+        if self.read_off:
+            # Words read off the sentences closest in meaning are that meaning's echo, not
+            # a second voice ("公园" read off for "planted trees" is in every park sentence).
+            return sem
         if self.translated and sem < self.floor:
             # A translation is a guess at the reports' word that only the meaning confirms
             # ("rate" → 率 is in every other sentence): one the meaning does not back at all
@@ -250,6 +255,7 @@ def score_sentences(
     multi_year = spec.multi_year
     asked = spec.condition.quantity.unit if spec.condition else spec.unit
     translated = bool(terms) and not any(t.own for t in terms)
+    asked_terms = [t for t in terms if not t.read_off]
     # The figure asked is in the condition's unit, or the unit the question asks it in.
     wanted = spec.condition.quantity if spec.condition else (
         Quantity(0.0, spec.unit) if spec.unit else None)
@@ -260,6 +266,7 @@ def score_sentences(
             seen.add((s, e))
             sent = _norm(text[s:e])
             cov = coverage(sent, terms)
+            echo = cov > 0 and coverage(sent, asked_terms) == 0
             sem, best_unit = semantic.sentence(doc_id, s, e) if semantic else (None, None)
             # A sentence neither worded nor meant like the topic speaks for nothing.
             if cov == 0 and (sem is None or sem < cfg.semantic_floor):
@@ -336,6 +343,7 @@ def score_sentences(
                 score += cfg.direction_bonus * 2  # the penalty for no direction word undone
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, made=made,
-                                translated=translated, floor=cfg.semantic_floor))
+                                translated=translated, floor=cfg.semantic_floor,
+                                read_off=echo))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

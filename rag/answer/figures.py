@@ -45,9 +45,12 @@ class Anchor:
     """A topic word as found in sentences: its text, sub-words and other written forms."""
 
     def __init__(self, text: str, parts: tuple[str, ...], weight: float,
-                 short: tuple[str, ...] = (), own: bool = True) -> None:
+                 short: tuple[str, ...] = (), own: bool = True, read_off: bool = False) -> None:
         self.text, self.parts, self.weight, self.short = text, parts, weight, short
         self.own = own  # written in the question (not a translation of its words)
+        # read off the sentences closest in meaning: it anchors figures, and says no more
+        # of a sentence's topic than that meaning does
+        self.read_off = read_off
 
     def found_in(self, s: str) -> bool:
         return (

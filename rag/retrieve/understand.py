@@ -10,6 +10,7 @@ meaning downstream (:mod:`rag.retrieve.semantic`), never by a topic list here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +36,10 @@ from rag.text.years import without_years, years_in
 _ASK_ZH = re.compile(r"(?:多少|几)(?:万|亿|千)?")
 _LATIN_RUN = re.compile(r"(?<![a-z])[a-z]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+# A word that opens with a question word asks, it is not the topic: "哪些地方", "哪几个市州",
+# "什么样", "多少钱" (the segmenter keeps them whole, so the scaffold's "哪些" misses them).
+_COUNTING = re.compile(r"[几个些一两二三四五六七八九十]+")
+_ASKING = re.compile(r"^(?:哪|什么|多少|怎么|怎样|如何|是否|有没有)")
 # A Latin word, letters with digits allowed ("5G", "PM2.5"), not a bare number.
 _LATIN_WORD = re.compile(r"(?<![\w.])(?=[\w.]*[a-z])[a-z0-9]+(?:[-&.][a-z0-9]+)*", re.I)
 
@@ -116,7 +121,9 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
         return
     _, unglossed = translate(spec.topic)
     got = []
-    for r in render(unglossed.split(), corpus_idf):
+    # Function words are no topic, and their renderings are noise ("not" → 好不、并不).
+    asked = [w for w in unglossed.split() if w.lower() not in _english_stop_words()]
+    for r in render(asked, corpus_idf):
         forms = [f for f in r.forms if f not in spec.terms]
         # A word whose plainest rendering most chunks write (经济 for "economy", 安全 for
         # "safety") says nothing of the topic.
@@ -128,6 +135,13 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
         got.append(f"{r.english} → {'、'.join(forms)}")
     if got:
         spec.notes.append("the dictionary's words for it: " + "; ".join(got))
+
+
+@functools.cache
+def _english_stop_words() -> frozenset[str]:
+    from stop_words import get_stop_words
+
+    return frozenset(get_stop_words("en"))
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z'-]+\s+){0,5}?[a-z'-]+?)"
@@ -269,6 +283,24 @@ def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
     return rest[:start] + " " + rest[end:]
 
 
+def _without_asked_class(rest: str) -> str:
+    """"哪些市州的旅游收入" without "哪些市州": the word after a question word names the kind
+    of place asked for (市州, 地方, 城市), not the topic."""
+    ws = words(rest)
+    for i, w in enumerate(ws):
+        if not w.startswith("哪"):
+            continue
+        if len(w) >= 3 and not _COUNTING.fullmatch(w[1:]):  # "哪些地方", one word
+            return rest.replace(w, " ", 1)
+        j = i + 1
+        while j < len(ws) and _COUNTING.fullmatch(ws[j]):  # "哪" "几个" "市县"
+            j += 1
+        after = ws[j] if j < len(ws) else ""
+        if len(after) <= 2 and _CJK_RUN.fullmatch(after * 2):
+            return re.sub(r"\s*".join(map(re.escape, ws[i : j + 1])), " ", rest, count=1)
+    return rest
+
+
 def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
     direction: str | None = None
     if spec.lang == "en":
@@ -287,9 +319,10 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         terms = zh + glossed
         spec.translated = [t for t in glossed if t not in zh]
     else:
+        rest = _without_asked_class(rest)
         # The topic as words, direction included ("经济增长"): what the embedder reads.
-        spec.topic = "".join(w for w in words(rest)
-                             if w not in lex.scaffold_zh and not w.isdigit())
+        spec.topic = "".join(w for w in words(rest) if w not in lex.scaffold_zh
+                             and not w.isdigit() and not _ASKING.match(w))
         for word, d in lex.rate_words.items():
             if word in rest:
                 direction = direction or d
@@ -303,7 +336,8 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                     if direction is None:
                         direction, spec.creation = d, w in lex.creation
                     rest = re.sub(pattern, " ", rest)
-        terms = [t for t in tokenize(rest) if t not in lex.scaffold_zh and not t.isdigit()]
+        terms = [t for t in tokenize(rest)
+                 if t not in lex.scaffold_zh and not t.isdigit() and not _ASKING.match(t)]
     # Drop terms contained in a longer term already present (生产 inside 生产总值).
     terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]
     spec.terms = terms

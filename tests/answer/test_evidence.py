@@ -181,3 +181,19 @@ def test_a_sentence_writing_none_of_the_unheard_words_must_be_surely_meant():
 
     assert unit not in quotes(0.84)
     assert unit in quotes(0.95)  # surely meant, whatever it writes
+
+
+def test_a_word_read_off_the_closest_sentences_is_no_evidence_beside_their_meaning():
+    from rag.answer.evidence import Term
+
+    text = "神头墓群入选考古遗址公园名单。新建口袋公园12个。植树造林3万亩。"
+    spec = understand("Which districts planted trees in 2022?", PLACES)
+    echo = [Term("公园", ("公园",), 3.0, (), own=False, read_off=True)]
+    close = {"植树造林3万亩。": 0.86, "神头墓群入选考古遗址公园名单。": 0.81}
+    evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, echo, CFG,
+                          meaning(text, close), False)
+    support = {ev.quote: ev.support for ev in evs}
+    # the park sentences are only as sure as their meaning, the word adds nothing
+    assert support["神头墓群入选考古遗址公园名单。"] == max(
+        ev.semantic for ev in evs if ev.quote == "神头墓群入选考古遗址公园名单。")
+    assert support["植树造林3万亩。"] > support["神头墓群入选考古遗址公园名单。"]

@@ -70,6 +70,24 @@ def test_the_level_word_is_not_a_topic(places):
     assert spec.terms == ["生产总值"]
 
 
+@pytest.mark.parametrize("question", [
+    "2022年贵州哪些地方的旅游收入超过了500亿元？",
+    "2022年贵州哪些市州的旅游收入超过了500亿元？",
+    "2022年贵州哪几个市县的旅游收入超过了500亿元？",
+])
+def test_the_kind_of_place_asked_for_is_not_a_topic(places, question):
+    # whatever noun follows the question word: the segmenter's words, no list of them
+    assert understand(question, places).terms == ["旅游", "收入"]
+
+
+def test_function_words_of_an_english_question_get_no_dictionary_rendering(places):
+    from rag.retrieve.understand import dictionary_terms
+
+    spec = understand("Which cities' economies did not grow at all in 2022?", places)
+    dictionary_terms(spec, lambda w: 5.0, 2.0)
+    assert not {"好不", "并不", "毫不", "没有"} & set(spec.terms)
+
+
 @pytest.mark.parametrize(
     "question, direction, terms_in, terms_out",
     [
