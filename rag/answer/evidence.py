@@ -30,6 +30,7 @@ from rag.text.quantities import Condition, Quantity, Unit, quantities_in
 from rag.text.years import ONE_YEAR
 
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
+_STOCK = re.compile(r"达到?|发展到|增至|总数|总量|累计|共有|拥有")
 _ACTION_AFTER = re.compile(r".{0,3}?(?:行动|工程|计划|方案|专项|攻坚战?)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
@@ -277,6 +278,14 @@ def score_sentences(
                 continue
             dir_ok = direction_ok(sent, spec.direction)
             num = bool(_NUMBER.search(sent))
+            # A translation the meaning must back: one only weakly telling ("rate" → 率), one
+            # word's guessed sense ("rate" → 速度), or one beside words no report writes
+            # ("semiconductor factories" → 工厂); the reports' rare word for a phrase of the
+            # question (原煤 for "raw coal", 固定资产投资) is evidence of its own.
+            weak = bool(spec.unwritten) or all(
+                len(t.text) < 2 or t.weight < cfg.telling_idf or t.text in spec.guessed
+                for t in terms if t.found_in(sent))
+            floor = cfg.semantic_floor if weak else cfg.semantic_floor / 2
             figure = None
             anchored = True
             if spec.numeric:
@@ -338,12 +347,16 @@ def score_sentences(
                 # The quote holds the figure it was bound to: "改造老旧小区700万平方米、
                 # 惠及10万户居民" is not cut before 10万户.
                 qs, qe = _holding(text, s, e, qs, qe, s + figure.anchor, s + figure.end)
-            made = spec.creation and _made(text[qs:qe])
+            made = spec.creation and _made(text[qs:qe]) and not (
+                # "高新技术企业达到124家", "发展到133户": how many there are, not how many
+                # were made
+                figure is not None and not dir_ok
+                and _STOCK.search(sent[figure.anchor : figure.end]))
             if made and not dir_ok:
                 score += cfg.direction_bonus * 2  # the penalty for no direction word undone
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, made=made,
-                                translated=translated, floor=cfg.semantic_floor,
+                                translated=translated, floor=floor,
                                 read_off=echo))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

@@ -48,6 +48,25 @@ def _cut():
         return lambda text: list(jieba.cut(text))
 
 
+@lru_cache(maxsize=1)
+def _tag():
+    """jieba's part-of-speech tagging, as above."""
+    try:
+        import rjieba
+
+        return rjieba.tag
+    except ImportError:
+        import jieba.posseg
+
+        jieba.setLogLevel(logging.WARNING)
+        return lambda text: [(p.word, p.flag) for p in jieba.posseg.cut(text)]
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """Precise-mode jieba words of ``text`` with their part of speech ("t": a time word)."""
+    return [(w, f) for w, f in _tag()(text) if w.strip()]
+
+
 def words(text: str) -> list[str]:
     """Precise-mode jieba words of ``text``, punctuation and spaces left out."""
     return [w for w in _cut()(text) if w.strip() and _WORD.fullmatch(w.strip().lower())]

@@ -59,6 +59,12 @@ class QuestionSpec:
     # Of those, the ones the question does not write itself (the English glossary's
     # translations): the reports' wording only where the meaning agrees.
     translated: list[str] = field(default_factory=list)
+    # An English question's words the dictionary names a thing for that no report writes
+    # ("semiconductor"): the topic is only partly the reports'.
+    unwritten: list[str] = field(default_factory=list)
+    # Of the translations, those the dictionary gives one English word ("rate" → 速度): one
+    # sense of several, which the meaning must confirm.
+    guessed: list[str] = field(default_factory=list)
     # Other written forms of a term (a dictionary's synonyms: 节庆 for 节日).
     term_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     direction: str | None = None  # "up" | "down" | "zero"

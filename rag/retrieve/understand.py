@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag.index.lexical import tokenize, words
+from rag.index.lexical import tagged, tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
-from rag.text.bilingual import measure_words, render
+from rag.text.bilingual import measure_words, render, unwritten
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
 from rag.text.normalize import ASIDE, normalize_question
@@ -123,6 +123,7 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
     got = []
     # Function words are no topic, and their renderings are noise ("not" → 好不、并不).
     asked = [w for w in unglossed.split() if w.lower() not in _english_stop_words()]
+    spec.unwritten = unwritten(asked, corpus_idf)
     for r in render(asked, corpus_idf):
         forms = [f for f in r.forms if f not in spec.terms]
         # A word whose plainest rendering most chunks write (经济 for "economy", 安全 for
@@ -132,6 +133,8 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
         spec.terms.append(forms[0])
         spec.translated.append(forms[0])
         spec.term_forms[forms[0]] = tuple(forms[1:])
+        if " " not in r.english:
+            spec.guessed.append(forms[0])  # one word's sense, of several it may have
         got.append(f"{r.english} → {'、'.join(forms)}")
     if got:
         spec.notes.append("the dictionary's words for it: " + "; ".join(got))
@@ -237,6 +240,9 @@ def _quantity_at(text: str, pos: int) -> tuple[Quantity, int] | None:
     return None
 
 
+_COUNTED_NOUN = re.compile(
+    r"\s+(?!percent|per\b|pct\b|points?\b|(?:in|of|for|on|at|by|from|to|and|or|than|this|"
+    r"last|year|years)\b)[a-z]", re.I)
 _ASPECT = ("了", "过")  # aspect particles between a comparison verb and its figure
 
 
@@ -277,10 +283,35 @@ def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
     if best is None:
         return rest
     start, end, cond = best
-    # "超过30%" is the condition's operator, not a figure above 30.
-    spec.condition = Condition(cond.op, replace(cond.quantity, above=False))
+    q = replace(cond.quantity, above=False)  # "超过30%": the operator, not a figure above 30
+    if q.unit is None and _COUNTED_NOUN.match(rest, end):
+        # "more than 100 old residential compounds": a count of things, which 142万平方米
+        # of them is not
+        got = tables().unit_at("个", 0)
+        if got:
+            q = replace(q, unit=got[0])
+    spec.condition = Condition(cond.op, q)
     spec.numeric = True
     return rest[:start] + " " + rest[end:]
+
+
+def _singular(w: str) -> str:
+    """"prefectures" → "prefecture", "counties" → "county": a word as the scaffold lists it."""
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def _without_time_words(rest: str) -> str:
+    """"年初", "当年", "年底": when, not what (the segmenter's time words; the years asked
+    are read before)."""
+    out = rest
+    for w, flag in tagged(rest):
+        if flag == "t" and not any(ch.isdigit() for ch in w):
+            out = out.replace(w, " ", 1)
+    return out
 
 
 def _without_asked_class(rest: str) -> str:
@@ -314,12 +345,13 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                 direction = lex.directions_en[w]
                 spec.creation = w in lex.creation
         topic_words = [w for w in latin_words
-                       if w not in lex.scaffold_en and w not in lex.directions_en]
+                       if _singular(w) not in lex.scaffold_en and w not in lex.scaffold_en
+                       and w not in lex.directions_en]
         spec.topic = " ".join(topic_words + _CJK_RUN.findall(rest))
         terms = zh + glossed
         spec.translated = [t for t in glossed if t not in zh]
     else:
-        rest = _without_asked_class(rest)
+        rest = _without_time_words(_without_asked_class(rest))
         # The topic as words, direction included ("经济增长"): what the embedder reads.
         spec.topic = "".join(w for w in words(rest) if w not in lex.scaffold_zh
                              and not w.isdigit() and not _ASKING.match(w))

@@ -217,3 +217,20 @@ def _forms(entries: Iterable[tuple[int, str]], known: Callable[[str], float | No
     rarity = {h: r for h in best if (r := known(h)) is not None}
     ranked = sorted(rarity, key=lambda h: (best[h], rarity[h], h))
     return tuple(ranked[:MAX_FORMS])
+
+
+def unwritten(words: Iterable[str], known: Callable[[str], float | None]) -> list[str]:
+    """The English ``words`` CC-CEDICT names a thing for ("semiconductor" → 半导体, "divorce"
+    → 离婚) of which the corpus writes no rendering: a topic the reports do not speak of."""
+    index = _index()
+    out = []
+    for w in words:
+        for t in _TOKEN.findall(w.lower()):
+            stem = _stem(t)
+            if t in _STOP or len(stem) < 3:
+                continue
+            entries = _entries(index, stem)
+            if entries and not all(n == -1 for n, _ in entries if n <= 0) \
+                    and not _forms(entries, known, whole_only=False):
+                out.append(t)
+    return out

@@ -116,6 +116,10 @@ def test_a_count_of_things_made_is_their_figure_whatever_the_verb():
     text = "投运电网项目373个，建成5G基站3700个、新能源汽车充电桩650个。"
     spec, evs = evidence("哪些城市2022年新建了超过2000个5G基站？", text)
     assert spec.creation and evs[0].made and evs[0].value.value == 3700
+    # how many there are is not how many were made
+    spec, evs = evidence("哪些城市2022年新增了超过100家高新技术企业？",
+                         "国家高新技术企业达到124家。")
+    assert spec.creation and not evs[0].made
     # an indicator's change is not a thing made: its direction word is still needed
     spec, evs = evidence("哪些城市2022年地区生产总值增长超过5%？", "地区生产总值达到5000亿元。")
     assert not spec.creation and not evs[0].made
@@ -166,6 +170,33 @@ def test_a_translated_word_the_meaning_does_not_back_is_no_evidence():
     # near in meaning, the word counts with it; far, the word adds nothing to the meaning
     assert support(0.76) > 0.75
     assert support(0.72) < CFG.semantic_floor
+
+
+def test_the_reports_rare_word_for_a_phrase_needs_less_of_the_meaning_than_a_guess():
+    text = "扎实推进文明城市创建。原煤产量7409万吨。开展群众性文体活动800多场。"
+    unit = "原煤产量7409万吨。"
+
+    def support(question: str, cos: float) -> float:
+        spec = understand(question, PLACES)
+        spec.terms, spec.translated = ["原煤"], ["原煤"]
+        terms = build_terms(spec, lambda tok: 5.0)  # rare in the reports
+        evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                              meaning(text, {unit: cos}, rest=0.70), False)
+        (ev,) = [ev for ev in evs if ev.quote == unit]
+        return ev.support
+
+    # "raw coal" rendered whole: the word stands where the meaning is faint ...
+    assert support("How much raw coal did Licheng produce in 2023?", 0.72) > 0.5
+    # ... not where it is nil
+    assert support("How much raw coal did Licheng produce in 2023?", 0.70) < CFG.semantic_floor
+    # beside a word no report writes, the meaning must back it as any guess
+    spec = understand("How much lignite raw coal did Licheng produce in 2023?", PLACES)
+    spec.unwritten = ["lignite"]
+    spec.terms, spec.translated = ["原煤"], ["原煤"]
+    terms = build_terms(spec, lambda tok: 5.0)
+    evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                          meaning(text, {unit: 0.72}, rest=0.70), False)
+    assert [ev.support for ev in evs if ev.quote == unit][0] < CFG.semantic_floor
 
 
 def test_a_sentence_writing_none_of_the_unheard_words_must_be_surely_meant():

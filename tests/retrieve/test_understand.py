@@ -120,8 +120,8 @@ def test_topic_and_direction(places, question, direction, terms_in, terms_out):
         ("哪些省份把2024年地区生产总值增长目标定在5%左右？", ("~", 5.0, "%")),
         ("Which provinces planned GDP growth of around 5% for 2024?", ("~", 5.0, "%")),
         # numbers as people write them
-        ("Which cities added more than 40,000 urban jobs in 2022?", (">", 40000.0, None)),
-        ("Which cities added more than forty thousand urban jobs in 2022?", (">", 40000.0, None)),
+        ("Which cities added more than 40,000 urban jobs in 2022?", (">", 40000.0, "个")),
+        ("Which cities added more than forty thousand urban jobs in 2022?", (">", 40000.0, "个")),
         ("哪些城市2022年新增城镇就业超过4万人？", (">", 40000.0, "人")),
         ("哪些城市2022年新增城镇就业超过两万人？", (">", 20000.0, "人")),
         ("哪些城市粮食总产量超过8亿斤？", (">", 8e8, "斤")),
@@ -133,6 +133,27 @@ def test_topic_and_direction(places, question, direction, terms_in, terms_out):
 )
 def test_numeric_conditions(places, question, condition):
     assert cond(understand(question, places)) == condition
+
+
+def test_a_bare_number_before_a_noun_counts_things(places):
+    from rag.text.quantities import Quantity, tables
+
+    spec = understand("Which cities renovated more than 100 old residential compounds in 2022?",
+                      places)
+    area = Quantity(1.42e6, tables().unit_at("平方米", 0)[0])
+    count = Quantity(142.0, tables().unit_at("个", 0)[0])
+    assert not spec.condition.holds(area) and spec.condition.holds(count)
+    assert spec.condition.holds(Quantity(142.0, None))  # "142" with no counter written
+
+
+def test_time_words_are_not_the_topic(places):
+    spec = understand("2022年年初，贵州哪些市州把当年GDP增长目标定在9%及以上？", places)
+    assert spec.terms == ["gdp"]
+
+
+def test_plural_scaffold_words_are_not_the_topic(places):
+    spec = understand("Which prefectures cut accidents in 2022?", places)
+    assert "prefectures" not in spec.topic.split()
 
 
 def test_a_condition_operator_is_not_a_figure_above_it(places):
