@@ -287,9 +287,9 @@ def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
     if q.unit is None and _COUNTED_NOUN.match(rest, end):
         # "more than 100 old residential compounds": a count of things, which 142万平方米
         # of them is not
-        got = tables().unit_at("个", 0)
-        if got:
-            q = replace(q, unit=got[0])
+        counter = tables().unit_at("个", 0)
+        if counter:
+            q = replace(q, unit=counter[0])
     spec.condition = Condition(cond.op, q)
     spec.numeric = True
     return rest[:start] + " " + rest[end:]
