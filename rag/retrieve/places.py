@@ -215,10 +215,19 @@ class PlaceMatcher:
     def _gazetteer_zh(self, q: str, claim, reading: PlaceReading) -> None:
         if self.gazetteer is None:
             return
+        edges: set[int] | None = None
         for m in self.gazetteer.find_in_text(q, short_forms=True):
-            if m.surface in _GENERIC or not claim(m.start, m.end):
+            if m.surface in _GENERIC:
                 continue
             held = [p for g in m.places if (p := self._in_store(g)) is not None]
+            if not held:
+                # A place the store lacks is named as a word of its own: "示范县" holds the
+                # letters of 范县, not the county.
+                edges = word_edges(q) if edges is None else edges
+                if m.start not in edges:
+                    continue
+            if not claim(m.start, m.end):
+                continue
             if held:  # a chained or full form of a store place ("山东省济南市历城区")
                 for p in dict.fromkeys(held):
                     reading.mentions.append(PlaceMention(p, m.start, m.end))

@@ -368,8 +368,10 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                     if direction is None:
                         direction, spec.creation = d, w in lex.creation
                     rest = re.sub(pattern, " ", rest)
+        # (nor a word made of scaffold alone: "有县" of "有县入选" is 有 and 县)
         terms = [t for t in tokenize(rest)
-                 if t not in lex.scaffold_zh and not t.isdigit() and not _ASKING.match(t)]
+                 if t not in lex.scaffold_zh and not t.isdigit() and not _ASKING.match(t)
+                 and not all(ch in lex.scaffold_zh for ch in t)]
     # Drop terms contained in a longer term already present (生产 inside 生产总值).
     terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]
     spec.terms = terms

@@ -109,3 +109,9 @@ def test_town_suffixes_inside_words_are_not_towns(matcher):
     for question in ["哪些区推进了乡村振兴？", "哪些区建设了特色小镇？"]:
         reading = matcher.read(question)
         assert reading.mentions == [] and reading.missing == []
+
+
+def test_a_county_name_inside_a_word_is_no_place(matcher):
+    # "示范县" holds the letters of 范县 (河南省濮阳市): a word, not the county
+    assert matcher.read("哪些城市有县入选了国家乡村振兴示范县？").missing == []
+    assert matcher.read("范县2022年新增就业多少人？").missing == ["河南省濮阳市范县"]

@@ -128,6 +128,7 @@ def test_topic_and_direction(places, question, direction, terms_in, terms_out):
         ("哪些城市新增就业1万人以上？", (">=", 10000.0, "人")),
         # an aspect particle between the verb and its figure
         ("2021年哪些城市GDP增速超过了8%？", (">", 8.0, "%")),
+        ("哪些城市把GDP增长目标定在5.8%或者更高？", (">=", 5.8, "%")),
         ("哪些城市的优良天数比例达到了90%？", (">=", 90.0, "%")),
     ],
 )
@@ -144,6 +145,11 @@ def test_a_bare_number_before_a_noun_counts_things(places):
     count = Quantity(142.0, tables().unit_at("个", 0)[0])
     assert not spec.condition.holds(area) and spec.condition.holds(count)
     assert spec.condition.holds(Quantity(142.0, None))  # "142" with no counter written
+
+
+def test_a_word_of_scaffold_characters_alone_is_not_the_topic(places):
+    spec = understand("2022年福建有哪些城市有县入选了国家乡村振兴示范县？", places)
+    assert "有县" not in spec.terms and "示范县" in spec.terms
 
 
 def test_time_words_are_not_the_topic(places):
