@@ -33,7 +33,7 @@ from rag.retrieve.places import Place, PlaceMatcher
 from rag.retrieve.search import Candidate, hybrid_rank
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import Form, QuestionSpec
-from rag.retrieve.understand import dictionary_terms, understand
+from rag.retrieve.understand import dictionary_terms, glossed_share, understand
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +162,11 @@ class Answerer:
             tvec = self._query_vector(topic) if topic.strip() else None
             # An English question's topic in the reports' language as well: the embedder
             # matches Chinese to Chinese far more surely than across languages.
-            # (the glossary's and the question's own Chinese, not the dictionary's guesses)
+            # (the glossary's and the question's own Chinese, not the dictionary's guesses),
+            # where it renders most of the topic: "services" → 服务业 is not "meal services
+            # for older residents".
             gloss = "".join(t for t in spec.terms if t not in spec.term_forms) \
-                if spec.lang == "en" else ""
+                if spec.lang == "en" and glossed_share(spec.topic) >= 0.3 else ""
             gvec = self._query_vector(gloss) if gloss else None
             if units:
                 queries = [v for v in (qvec, tvec, gvec) if v is not None]

@@ -18,7 +18,7 @@ from dataclasses import replace
 from rag.index.lexical import tagged, tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
-from rag.text.bilingual import measure_words, render, unwritten
+from rag.text.bilingual import asks_only, measure_words, render, unwritten
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
 from rag.text.normalize import ASIDE, normalize_question
@@ -138,6 +138,21 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
         got.append(f"{r.english} → {'、'.join(forms)}")
     if got:
         spec.notes.append("the dictionary's words for it: " + "; ".join(got))
+
+
+def glossed_share(topic: str) -> float:
+    """The share of an English topic's words the glossary renders (function words aside)."""
+    lex = lexicon()
+
+    def content(text: str) -> list[str]:
+        return [w for w in _LATIN_WORD.findall(text.lower())
+                if w not in _english_stop_words() and _singular(w) not in lex.scaffold_en
+                and w not in lex.directions_en and not asks_only(w)]
+
+    before = content(topic)
+    if not before:
+        return 0.0
+    return 1.0 - len(content(translate(topic)[1])) / len(before)
 
 
 @functools.cache

@@ -234,3 +234,12 @@ def unwritten(words: Iterable[str], known: Callable[[str], float | None]) -> lis
                     and not _forms(entries, known, whole_only=False):
                 out.append(t)
     return out
+
+
+def asks_only(word: str) -> bool:
+    """Whether CC-CEDICT glosses an English word only as a verb ("produce", "renovate"):
+    how a question asks, not what about."""
+    stem = _stem(word.lower())
+    entries = _entries(_index(), stem)
+    heads = [n for n, _ in entries if n <= 0]
+    return bool(heads) and all(n == -1 for n in heads)

@@ -152,6 +152,15 @@ def test_a_word_of_scaffold_characters_alone_is_not_the_topic(places):
     assert "有县" not in spec.terms and "示范县" in spec.terms
 
 
+def test_the_glossed_share_of_an_english_topic():
+    from rag.retrieve.understand import glossed_share
+
+    assert glossed_share("high-tech enterprises") == 1.0
+    # one generic word of many ("services" → 服务业) does not stand for the topic
+    assert glossed_share("meal services older residents elderly canteens meal points") < 0.3
+    assert glossed_share("") == 0.0
+
+
 def test_time_words_are_not_the_topic(places):
     spec = understand("2022年年初，贵州哪些市州把当年GDP增长目标定在9%及以上？", places)
     assert spec.terms == ["gdp"]
