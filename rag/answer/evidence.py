@@ -30,6 +30,9 @@ from rag.text.quantities import Condition, Quantity, Unit, quantities_in
 from rag.text.years import ONE_YEAR
 
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
+# Several years named before a figure (累计 is not: "全年累计支出" is the year's).
+_SPAN = re.compile(r"(?:近|过去|这)?[两二三四五六七八九十]年(?![级度]|行动|计划|攻坚|规划|专项)"
+                   r"(?:来|间|中)?|年均|十[一二三四]五(?:期间|时期|以来)")
 _STOCK = re.compile(r"达到?|发展到|增至|总数|总量|累计|共有|拥有")
 _ACTION_AFTER = re.compile(r".{0,3}?(?:行动|工程|计划|方案|专项|攻坚战?)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
@@ -325,6 +328,10 @@ def score_sentences(
                     other = _unit_figure(text, best_unit, s, asked, spec.condition)
                     if other is not None and spec.condition.holds(other.quantity):
                         figure, anchored = other, False
+            if (figure is not None and not multi_year and not ONE_YEAR.search(sent)
+                    and _SPAN.search(sent[: figure.end])):
+                # "五年新增城镇就业9万人", "累计培育…": several years' figure, not the year's
+                figure = None
             if (figure is not None and kind == "review_multi" and spec.direction is not None
                     and not multi_year and not ONE_YEAR.search(sent)):
                 # A change in a five-year review is the five years' ("新增城镇就业31.6万人")

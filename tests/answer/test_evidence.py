@@ -105,6 +105,14 @@ def test_a_change_in_a_five_year_review_is_not_one_years():
     assert value("2021年新增城镇就业10.9万人。", "review_multi") == pytest.approx(109000)
 
 
+def test_a_figure_of_several_years_named_in_the_sentence_is_not_one_years():
+    spec, evs = evidence("哪些城市2021年新增城镇就业超过5万人？", "五年新增城镇就业9万人。")
+    assert not evs[0].bound
+    # a year's running total is the year's
+    spec, evs = evidence("哪些区2022年发放的救助资金超过1亿元？", "累计发放救助资金1.75亿元。")
+    assert evs[0].bound and evs[0].value.value == 1.75e8
+
+
 def test_a_direction_word_naming_an_action_is_not_a_result():
     assert not direction_ok("开展“三源整治”和秋冬季空气质量改善六大行动", "up")
     assert direction_ok("空气质量持续改善，优良天数增加17天", "up")
