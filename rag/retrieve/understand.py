@@ -18,7 +18,7 @@ from dataclasses import replace
 from rag.index.lexical import tagged, tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
-from rag.text.bilingual import asks_only, measure_words, render, unwritten
+from rag.text.bilingual import asks_only, measure_words, render, unwritten, verb_senses
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
 from rag.text.normalize import ASIDE, normalize_question
@@ -319,6 +319,20 @@ def _singular(w: str) -> str:
     return w
 
 
+def _verb_direction(rest: str, lex: Lexicon) -> tuple[str | None, str]:
+    """A change the question's verb asks for that the direction words do not list ("涨了",
+    "跌", "缩水"), by the verb's first sense in CC-CEDICT (rise, fall, shrink) read as the
+    English directions are: and the question without that verb."""
+    for w, flag in tagged(rest):
+        if not flag.startswith("v") or w in lex.scaffold_zh:
+            continue
+        senses = verb_senses(w)
+        if senses and senses[0] in lex.directions_en and senses[0] not in lex.creation \
+                and lex.directions_en[senses[0]] in ("up", "down"):
+            return lex.directions_en[senses[0]], rest.replace(w, " ", 1)
+    return None, rest
+
+
 def _without_time_words(rest: str) -> str:
     """"年初", "当年", "年底": when, not what (the segmenter's time words; the years asked
     are read before)."""
@@ -383,6 +397,8 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                     if direction is None:
                         direction, spec.creation = d, w in lex.creation
                     rest = re.sub(pattern, " ", rest)
+        if direction is None:
+            direction, rest = _verb_direction(rest, lex)
         # (nor a word made of scaffold alone: "有县" of "有县入选" is 有 and 县)
         terms = [t for t in tokenize(rest)
                  if t not in lex.scaffold_zh and not t.isdigit() and not _ASKING.match(t)

@@ -161,6 +161,19 @@ def test_the_glossed_share_of_an_english_topic():
     assert glossed_share("") == 0.0
 
 
+@pytest.mark.parametrize("question, direction", [
+    ("2022年福建哪几个市的出口涨了15%以上？", "up"),
+    ("哪些城市的粮食产量下滑了？", "down"),
+    ("哪些城市经济缩水了？", "down"),
+    ("数字经济发展得怎么样？", None),  # 发展 is first "to develop", no change asked
+])
+def test_a_verb_no_direction_word_lists_is_read_by_its_dictionary_sense(places, question,
+                                                                         direction):
+    spec = understand(question, places)
+    assert spec.direction == direction
+    assert not {"涨", "下滑", "缩水"} & set(spec.terms)
+
+
 def test_time_words_are_not_the_topic(places):
     spec = understand("2022年年初，贵州哪些市州把当年GDP增长目标定在9%及以上？", places)
     assert spec.terms == ["gdp"]
