@@ -59,6 +59,7 @@ class Evidence:
     made: bool = False  # the quote gives a count, length or area: things made, if asked
     floor: float = 0.0  # relatedness below which translated words do not count
     read_off: bool = False  # its only topic words are ones read off the closest sentences
+    curated: bool = False  # it writes a telling word of the glossary's for the question's
 
     @property
     def bound(self) -> bool:
@@ -84,6 +85,10 @@ class Evidence:
             # Words read off the sentences closest in meaning are that meaning's echo, not
             # a second voice ("公园" read off for "planted trees" is in every park sentence).
             return sem
+        if self.translated and self.curated and self.bound and self.anchored:
+            # The glossary's word for the indicator, its figure bound after it the way asked
+            # (生产总值…增长9.3% for "GDP growth"): as sure as the question's own words.
+            return max(words, sem)
         if self.translated and sem < self.floor:
             # A translation is a guess at the reports' word that only the meaning confirms
             # ("rate" → 率 is in every other sentence): one the meaning does not back at all
@@ -289,6 +294,12 @@ def score_sentences(
                 len(t.text) < 2 or t.weight < cfg.telling_idf or t.text in spec.guessed
                 for t in terms if t.found_in(sent))
             floor = cfg.semantic_floor if weak else cfg.semantic_floor / 2
+            # The glossary's telling word for the topic, where the question has no part the
+            # reports never write.
+            curated = not spec.unwritten and any(
+                not t.own and not t.read_off and t.text not in spec.term_forms
+                and len(t.text) >= 2 and t.weight >= cfg.telling_idf and t.found_in(sent)
+                for t in terms)
             figure = None
             anchored = True
             if spec.numeric:
@@ -364,6 +375,6 @@ def score_sentences(
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, made=made,
                                 translated=translated, floor=floor,
-                                read_off=echo))
+                                read_off=echo, curated=curated))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

@@ -187,6 +187,7 @@ def test_the_reports_rare_word_for_a_phrase_needs_less_of_the_meaning_than_a_gue
     def support(question: str, cos: float) -> float:
         spec = understand(question, PLACES)
         spec.terms, spec.translated = ["原煤"], ["原煤"]
+        spec.term_forms = {"原煤": ()}  # the dictionary's rendering, not the glossary's
         terms = build_terms(spec, lambda tok: 5.0)  # rare in the reports
         evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
                               meaning(text, {unit: cos}, rest=0.70), False)
@@ -236,3 +237,17 @@ def test_a_word_read_off_the_closest_sentences_is_no_evidence_beside_their_meani
     assert support["神头墓群入选考古遗址公园名单。"] == max(
         ev.semantic for ev in evs if ev.quote == "神头墓群入选考古遗址公园名单。")
     assert support["植树造林3万亩。"] > support["神头墓群入选考古遗址公园名单。"]
+
+
+def test_the_glossarys_indicator_with_its_figure_bound_needs_no_meaning_to_back_it():
+    text = "扎实推进文明城市创建。全区地区生产总值完成690.83亿元、同比增长8.1%。开展活动800多场。"
+    unit = "全区地区生产总值完成690.83亿元、同比增长8.1%。"
+    spec = understand("How fast did Licheng's GDP grow in 2023?", PLACES)
+    spec.numeric = True
+    assert spec.translated  # 生产总值, the glossary's word for GDP
+    terms = build_terms(spec, lambda tok: 3.0)
+    evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                          meaning(text, {unit: 0.70}, rest=0.70), False)
+    (ev,) = [ev for ev in evs if ev.quote.startswith("全区地区生产总值")]
+    assert ev.bound and ev.value.value == 8.1 and ev.semantic < CFG.semantic_floor
+    assert ev.support == 1.0

@@ -5,6 +5,7 @@ or that the store has no report of."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rag.answer.compose import compare_answer, entity_name, not_found
 from rag.answer.reading import Reading
@@ -25,9 +26,15 @@ class Compare(Strategy):
         by_target: dict[tuple[str, int | None], list[Candidate]] = {}
         for c in cands:
             by_target.setdefault((c.doc.doc_id, c.year), []).append(c)
+        # Places compared on a change ("GDP growth of A and B") are compared on its figures:
+        # each place's own figure bound to the indicator where its report gives one, else
+        # its best sentence.
+        spec = reading.spec
+        figures = replace(reading, spec=replace(spec, numeric=True), _evidence={}) \
+            if spec.direction in ("up", "down") and not spec.numeric and spec.terms else None
         out = []
         for group in by_target.values():
-            scored = best(reading, group)
+            scored = (best(figures, group) if figures else []) or best(reading, group)
             found = [reading.finding(*scored[0])] if scored else []
             out.append(Decided(group[0], found))
         return out
