@@ -15,6 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
 .PHONY: install dev run test test-fast fuzz lint bench eval eval-robust-cities eval-robust-facts \
+	eval-lists-cities \
 	eval-newterm clean
 
 # What running the assistant needs: torch (CPU wheel) and the package with its dependencies.
@@ -81,6 +82,12 @@ eval-robust-facts: install
 	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/robust_facts.jsonl \
 	  --corpus $(CITIES) --slice eval/robust_slice.txt --store .reportqa/eval/robust-cities/store \
 	  --out .reportqa/eval/robust-facts --gate eval/thresholds.toml
+
+# List and compare questions in users' wording over the same 68 reports (the same store).
+eval-lists-cities: install
+	REPORTQA_EMBED__THREADS=2 $(BIN)/reportqa eval --dataset eval/lists_cities.jsonl \
+	  --corpus $(CITIES) --slice eval/robust_slice.txt --store .reportqa/eval/robust-cities/store \
+	  --out .reportqa/eval/lists-cities --gate eval/thresholds.toml
 
 # New-term reports (Guangdong 2022: five-year reviews and plans beside the year's): 20 reports,
 # about 10 min of embedding the first time.

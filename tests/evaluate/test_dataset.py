@@ -74,3 +74,25 @@ def test_repeated_id_and_empty_file(tmp_path):
         load_questions(write(tmp_path, ""))
     with pytest.raises(DatasetError, match="cannot read"):
         load_questions(tmp_path / "missing.jsonl")
+
+
+CITIES = ROOT.parent / "shared" / "corpus" / "cities"
+
+
+@pytest.mark.skipif(not CITIES.is_dir(), reason="the cities corpus is not beside the repo")
+@pytest.mark.parametrize("name, slice_name", [
+    ("robust_cities.jsonl", "robust_slice.txt"),
+    ("robust_facts.jsonl", "robust_slice.txt"),
+    ("lists_cities.jsonl", "robust_slice.txt"),
+])
+def test_city_sets_name_reports_of_their_slice_and_quote_them_verbatim(name, slice_name):
+    from rag.ingest.load import load_document
+
+    paths = [line.strip() for line in (ROOT / "eval" / slice_name).read_text("utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    by_name = {Path(p).name: CITIES / p for p in paths}
+    for q in load_questions(ROOT / "eval" / name):
+        assert set(q.expect.docs) <= set(by_name), q.id
+        for ev in q.evidence:
+            text = load_document(by_name[ev.doc]).text
+            assert ev.quote in text, (q.id, ev.quote)
