@@ -33,6 +33,8 @@ _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个
 # Several years named before a figure (累计 is not: "全年累计支出" is the year's).
 _SPAN = re.compile(r"(?:近|过去|这)?[两二三四五六七八九十]年(?![级度]|行动|计划|攻坚|规划|专项)"
                    r"(?:来|间|中)?|年均|十[一二三四]五(?:期间|时期|以来)")
+_ITS_CHANGE = re.compile(
+    r"[、，,]?\s*(?:同比|比上年|较上年)?(?:增长|下降|增加|减少|提高|降低)\s*\d")
 _STOCK = re.compile(r"达到?|发展到|增至|总数|总量|累计|共有|拥有")
 _ACTION_AFTER = re.compile(r".{0,3}?(?:行动|工程|计划|方案|专项|攻坚战?)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
@@ -310,7 +312,10 @@ def score_sentences(
                 if figure is None and spec.creation and direction is not None:
                     # things made: their count, whatever the verb ("建成5G基站3700个")
                     figure = bound_figure(sent, terms, None, multi_year, wanted)
-                    if figure is not None and not _made(sent[figure.anchor : figure.end]):
+                    if figure is not None and (
+                            not _made(sent[figure.anchor : figure.end])
+                            # "科技型中小企业466家、增长84%": how many there are, and its growth
+                            or _ITS_CHANGE.match(sent, figure.end)):
                         figure = None
                 if figure is None and wanted is not None and spec.condition is None:
                     # the unit asked is a preference ("多少人" may be written 人次)
