@@ -124,10 +124,13 @@ def test_a_count_of_things_made_is_their_figure_whatever_the_verb():
     text = "投运电网项目373个，建成5G基站3700个、新能源汽车充电桩650个。"
     spec, evs = evidence("哪些城市2022年新建了超过2000个5G基站？", text)
     assert spec.creation and evs[0].made and evs[0].value.value == 3700
-    # how many there are is not how many were made
+    # how many there are is not how many were made: a stock, or a stock with its growth
     spec, evs = evidence("哪些城市2022年新增了超过100家高新技术企业？",
                          "国家高新技术企业达到124家。")
     assert spec.creation and not evs[0].made
+    spec, evs = evidence("哪些城市2022年新增科技型中小企业超过200家？",
+                         "科技型中小企业466家、增长84%。")
+    assert not evs[0].bound
     # an indicator's change is not a thing made: its direction word is still needed
     spec, evs = evidence("哪些城市2022年地区生产总值增长超过5%？", "地区生产总值达到5000亿元。")
     assert not spec.creation and not evs[0].made
