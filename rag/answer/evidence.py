@@ -30,9 +30,11 @@ from rag.text.quantities import Condition, Quantity, Unit, quantities_in
 from rag.text.years import ONE_YEAR
 
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|所|次|天|场|件|人|万|亿)")
-# Several years named before a figure (累计 is not: "全年累计支出" is the year's).
-_SPAN = re.compile(r"(?:近|过去|这)?[两二三四五六七八九十]年(?![级度]|行动|计划|攻坚|规划|专项)"
-                   r"(?:来|间|中)?|年均|十[一二三四]五(?:期间|时期|以来)")
+# Several years named before a figure: opening its clause ("五年新增城镇就业9万人", "过去
+# 三年，…"), or as "五年来", 年均, 十三五期间 — not a programme's name ("三年大灶", "三年行动")
+# mid-clause; 累计 is not either ("全年累计支出" is the year's).
+_SPAN = re.compile(r"(?:^|[，,；;：:。])\s*(?:近|过去的?|这)?[两二三四五六七八九十]年(?![级度])"
+                   r"|[两二三四五六七八九十]年(?:来|间)|年均|十[一二三四]五(?:期间|时期|以来)")
 _ITS_CHANGE = re.compile(
     r"[、，,]?\s*(?:同比|比上年|较上年)?(?:增长|下降|增加|减少|提高|降低)\s*\d")
 _STOCK = re.compile(r"达到?|发展到|增至|总数|总量|累计|共有|拥有")

@@ -108,6 +108,10 @@ def test_a_change_in_a_five_year_review_is_not_one_years():
 def test_a_figure_of_several_years_named_in_the_sentence_is_not_one_years():
     spec, evs = evidence("哪些城市2021年新增城镇就业超过5万人？", "五年新增城镇就业9万人。")
     assert not evs[0].bound
+    # a programme named for its years is not a span ("三年大灶" mid-clause)
+    spec, evs = evidence("2022年哪些城市的生产安全事故起数降幅超过30%？",
+                         "安全生产专项整治“三年大灶”圆满收官，生产安全事故起数下降46.7%。")
+    assert [ev.value.value for ev in evs if ev.bound] == [46.7]
     # a year's running total is the year's
     spec, evs = evidence("哪些区2022年发放的救助资金超过1亿元？", "累计发放救助资金1.75亿元。")
     assert evs[0].bound and evs[0].value.value == 1.75e8
