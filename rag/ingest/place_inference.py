@@ -13,11 +13,10 @@ inferred carries its evidence: the names and their offsets in the text.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
+from rag.index.lexical import segments
 from rag.ingest.regions import Place, get_gazetteer
 from rag.models import PlaceEvidence
 
@@ -53,24 +52,10 @@ class Inference:
     notes: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
-def _cut():
-    """jieba's precise segmentation: jieba-rs (same dictionary) or jieba."""
-    try:
-        import rjieba
-
-        return rjieba.cut
-    except ImportError:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        return lambda text: list(jieba.cut(text))
-
-
 def word_edges(segment: str) -> set[int]:
     """Offsets where a word starts or ends."""
     out, pos = {0}, 0
-    for word in _cut()(segment):
+    for word in segments(segment):
         pos += len(word)
         out.add(pos)
     return out
