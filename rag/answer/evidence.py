@@ -268,7 +268,7 @@ def score_sentences(
     multi_year = spec.multi_year
     asked = spec.condition.quantity.unit if spec.condition else spec.unit
     translated = bool(terms) and not any(t.own for t in terms)
-    asked_terms = [t for t in terms if not t.read_off]
+    total = sum(t.weight for t in terms)
     # The figure asked is in the condition's unit, or the unit the question asks it in.
     wanted = spec.condition.quantity if spec.condition else (
         Quantity(0.0, spec.unit) if spec.unit else None)
@@ -278,8 +278,9 @@ def score_sentences(
                 continue
             seen.add((s, e))
             sent = _norm(text[s:e])
-            cov = coverage(sent, terms)
-            echo = cov > 0 and coverage(sent, asked_terms) == 0
+            found = [t for t in terms if t.found_in(sent)]
+            cov = sum(t.weight for t in found) / total if total > 0 else 0.0  # coverage()
+            echo = bool(found) and all(t.read_off for t in found)
             sem, best_unit = semantic.sentence(doc_id, s, e) if semantic else (None, None)
             # A sentence neither worded nor meant like the topic speaks for nothing.
             if cov == 0 and (sem is None or sem < cfg.semantic_floor):
@@ -296,14 +297,13 @@ def score_sentences(
             # question (原煤 for "raw coal", 固定资产投资) is evidence of its own.
             weak = bool(spec.unwritten) or all(
                 len(t.text) < 2 or t.weight < cfg.telling_idf or t.text in spec.guessed
-                for t in terms if t.found_in(sent))
+                for t in found)
             floor = cfg.semantic_floor if weak else cfg.semantic_floor / 2
             # The glossary's telling word for the topic, where the question has no part the
             # reports never write.
             curated = not spec.unwritten and any(
                 not t.own and not t.read_off and t.text not in spec.term_forms
-                and len(t.text) >= 2 and t.weight >= cfg.telling_idf and t.found_in(sent)
-                for t in terms)
+                and len(t.text) >= 2 and t.weight >= cfg.telling_idf for t in found)
             figure = None
             anchored = True
             if spec.numeric:
