@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from rag.index.lexical import tokenize
 from rag.text.lexicon import lexicon
+from rag.text.quantities import quantities_in
 
 TOP_UNITS = 10  # the closest units read, at most two a report
 MIN_SHARE = 0.3  # of them a word must stand in (and in two at least)
@@ -37,7 +38,7 @@ def feedback_terms(units: Sequence[str], idf: Callable[[str], float | None],
     top = list(units)[:TOP_UNITS]
     count: collections.Counter[str] = collections.Counter()
     for text in top:
-        count.update({t for t in tokenize(text) if len(t) >= 2 and t not in stop
+        count.update({t for t in tokenize(_without_figures(text)) if len(t) >= 2 and t not in stop
                       and not any(ch.isdigit() or ch.isascii() for ch in t)})
     need = max(2, MIN_SHARE * len(top))
     scored = []
@@ -55,3 +56,13 @@ def feedback_terms(units: Sequence[str], idf: Callable[[str], float | None],
         if len(out) == MAX_TERMS:
             break
     return out
+
+
+
+def _without_figures(text: str) -> str:
+    """The text with its figures blanked, units included ("1.17个百分点", "200万吨"): how
+    figures are counted is not what they count."""
+    out = list(text)
+    for start, end, _ in quantities_in(text):
+        out[start:end] = " " * (end - start)
+    return "".join(out)

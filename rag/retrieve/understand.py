@@ -359,6 +359,16 @@ def _without_asked_class(rest: str) -> str:
     return rest
 
 
+def _without_form_words(rest: str, lex: Lexicon) -> str:
+    """Without the words that are by themselves how the question asks ("比一比", "差别"):
+    the form cue they match, not the topic."""
+    out = rest
+    for w in words(rest):
+        if any(lex.cues[name].fullmatch(w) for name in ("compare", "list")):
+            out = out.replace(w, " ", 1)
+    return out
+
+
 def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
     direction: str | None = None
     if spec.lang == "en":
@@ -378,7 +388,7 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         terms = zh + glossed
         spec.translated = [t for t in glossed if t not in zh]
     else:
-        rest = _without_time_words(_without_asked_class(rest))
+        rest = _without_form_words(_without_time_words(_without_asked_class(rest)), lex)
         # The topic as words, direction included ("经济增长"): what the embedder reads.
         spec.topic = "".join(w for w in words(rest) if w not in lex.scaffold_zh
                              and not w.isdigit() and not _ASKING.match(w))

@@ -26,3 +26,11 @@ def test_a_place_name_the_closest_units_share_is_not_a_topic_word():
     table = {**IDF, "南京": 3.0}
     assert feedback_terms(units, table.get, min_idf=2.0) == ["南京"]
     assert feedback_terms(units, table.get, min_idf=2.0, is_place=lambda w: w == "南京") == []
+
+
+def test_the_units_the_closest_figures_share_are_not_the_topic():
+    # "百分点" (and 分点 within it) stands in every unit; the indicator only in two
+    units = ["工业投资占比提高3.8个百分点", "地区生产总值增长1.8%，增幅提高1.1个百分点",
+             "数字经济占比提高1.3个百分点", "全年地区生产总值增长0.7%"]
+    table = {"百分点": 4.2, "分点": 4.2, "生产总值": 2.9, "占比": 2.1}
+    assert feedback_terms(units, table.get, min_idf=2.0) == ["生产总值"]

@@ -97,6 +97,9 @@ def test_function_words_of_an_english_question_get_no_dictionary_rendering(place
          ["安全生产事故"], []),
         ("2022年江苏省哪些城市的地区生产总值增速达到4%及以上？", "up", ["生产总值"], ["增速", "4"]),
         ("比较常州、徐州、淮安三市2022年的地区生产总值规模。", None, ["生产总值"], ["三市"]),
+        # a word that is by itself how the question asks: the form, not the topic
+        ("历城区和和平区2022年的经济增速比一比", "up", ["经济"], ["比一比", "一比"]),
+        ("和平区和历城区2022年新增就业有什么差别？", "up", ["就业"], ["差别"]),
     ],
 )
 def test_topic_and_direction(places, question, direction, terms_in, terms_out):
