@@ -44,8 +44,11 @@ def accepts(ev: Evidence, spec: QuestionSpec, min_support: float, words: bool = 
     if spec.numeric and not ev.has_number:
         return False
     if cond is not None:
-        # The clause holding the figure must itself be about the topic.
-        return cond.holds(ev.value) and ev.local_coverage >= 0.5
+        # The clause holding the figure must itself be about the topic: by its words, or
+        # the figure bound to a topic word in a sentence its meaning puts on the topic.
+        about = ev.local_coverage >= 0.5 or (
+            ev.bound and ev.semantic is not None and ev.semantic >= min_support)
+        return cond.holds(ev.value) and about
     if spec.numeric:
         # "增长了多少", "是多少": the figure must be the topic's own, not any number nearby.
         return ev.bound

@@ -62,6 +62,15 @@ def test_a_condition_is_checked_on_the_figure_in_a_clause_about_the_topic():
     assert not accepts(ev(figure="6300个", local=0.2), over, 0.75)
 
 
+def test_a_clause_short_of_the_words_is_about_the_topic_when_its_meaning_is():
+    # "港口货物吞吐量6847万吨" for "ports handled … cargo": 港口 of 港口·货运, and meant
+    over = spec(numeric=True, condition=Condition(">", q("5000万吨")), terms=["港口", "货运"])
+    assert accepts(ev(coverage=0.46, semantic=0.89, figure="6847万吨", local=0.46), over, 0.75)
+    assert not accepts(ev(coverage=0.46, semantic=0.4, figure="6847万吨", local=0.46), over, 0.75)
+    # the figure must still be the topic's own
+    assert not accepts(ev(coverage=0.46, semantic=0.89, figure=None, local=0.46), over, 0.75)
+
+
 def test_a_mention_needs_the_topic_as_asked():
     asked = spec(mode=Mode.MENTIONED, terms=["低空", "经济"], normalized="哪些城市提到了低空经济")
     assert accepts(ev(quote="大力发展低空经济"), asked, 0.75)
