@@ -37,7 +37,7 @@ _SPAN = re.compile(r"(?:^|[，,；;：:。])\s*(?:近|过去的?|这)?[两二三
                    r"|[两二三四五六七八九十]年(?:来|间)|年均|十[一二三四]五(?:期间|时期|以来)")
 _ITS_CHANGE = re.compile(
     r"[、，,]?\s*(?:同比|比上年|较上年)?(?:增长|下降|增加|减少|提高|降低)\s*\d")
-_STOCK = re.compile(r"达到?|发展到|增至|总数|总量|累计|共有|拥有")
+_STOCK = re.compile(r"达到?|发展到|增至|突破|总数|总量|累计|共有|拥有")
 _ACTION_AFTER = re.compile(r".{0,3}?(?:行动|工程|计划|方案|专项|攻坚战?)")
 _FIGURES_ONLY = re.compile(r"^[\s和及]*[\d.]+\s*(%|％|个百分点|倍|万|亿)?[、，,和及。；;]?$")
 
@@ -305,7 +305,7 @@ def score_sentences(
                 not t.own and not t.read_off and t.text not in spec.term_forms
                 and len(t.text) >= 2 and t.weight >= cfg.telling_idf for t in found)
             figure = None
-            anchored = True
+            anchored, stock = True, False
             if spec.numeric:
                 # "多少处健身点" with 新建 asked: a count needs no direction word before it.
                 direction = spec.direction if spec.direction_required or not spec.count \
@@ -314,8 +314,11 @@ def score_sentences(
                 if figure is None and spec.creation and direction is not None:
                     # things made: their count, whatever the verb ("建成5G基站3700个")
                     figure = bound_figure(sent, terms, None, multi_year, wanted)
+                    # "高新技术企业总数突破700家": how many there are, not how many were made
+                    stock = figure is not None and bool(
+                        _STOCK.search(sent[figure.anchor : figure.end]))
                     if figure is not None and (
-                            not _made(sent[figure.anchor : figure.end])
+                            stock or not _made(sent[figure.anchor : figure.end])
                             # "科技型中小企业466家、增长84%": how many there are, and its growth
                             or _ITS_CHANGE.match(sent, figure.end)):
                         figure = None
@@ -372,7 +375,7 @@ def score_sentences(
                 # The quote holds the figure it was bound to: "改造老旧小区700万平方米、
                 # 惠及10万户居民" is not cut before 10万户.
                 qs, qe = _holding(text, s, e, qs, qe, s + figure.anchor, s + figure.end)
-            made = spec.creation and _made(text[qs:qe]) and not (
+            made = spec.creation and _made(text[qs:qe]) and not stock and not (
                 # "高新技术企业达到124家", "发展到133户": how many there are, not how many
                 # were made
                 figure is not None and not dir_ok

@@ -135,6 +135,15 @@ def test_a_count_of_things_made_is_their_figure_whatever_the_verb():
     spec, evs = evidence("哪些城市2022年新增科技型中小企业超过200家？",
                          "科技型中小企业466家、增长84%。")
     assert not evs[0].bound
+    # a stock beside things made in the same sentence: 新增 is the 企业's, 700家 the total's
+    spec, evs = evidence("Which cities added more than 100 new high-tech enterprises in 2022?",
+                         "新增新上“四上”企业1497家，国家高新技术企业总数突破700家。")
+    assert not evs[0].bound
+    spec, evs = evidence("哪些城市2022年新增科技型企业超过200家？", "全市科技型企业突破1.5万家。")
+    assert not evs[0].bound
+    # a direction word at the topic still makes it a change: 新增 … 突破
+    spec, evs = evidence("哪些城市2022年新增科技型企业超过200家？", "新增科技型企业突破1500家。")
+    assert evs[0].bound and evs[0].value.value == 1500
     # an indicator's change is not a thing made: its direction word is still needed
     spec, evs = evidence("哪些城市2022年地区生产总值增长超过5%？", "地区生产总值达到5000亿元。")
     assert not spec.creation and not evs[0].made
