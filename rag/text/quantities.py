@@ -116,6 +116,11 @@ class Tables:
                 if counter.lower() in units:
                     raise ValueError(f"counter {counter!r} is also a unit form")
                 units[counter.lower()] = Unit(counter, f"counter:{counter}", 1.0)
+            for group in raw.get("same_counters", []):
+                for counter in group:
+                    if counter.lower() not in units or counter not in raw["counters"]:
+                        raise ValueError(f"same_counters: {counter!r} is not a counter")
+                    units[counter.lower()] = Unit(counter, f"counter:{group[0]}", 1.0)
             self.units = units
             self.magnitudes: dict[str, float] = {k.lower(): float(v)
                                                  for k, v in raw["magnitudes"].items()}

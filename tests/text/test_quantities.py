@@ -1,9 +1,12 @@
 """Quantities: numbers as written, magnitudes, units and exact conversions, conditions."""
 
+import json
+
 import pytest
 
 from rag.errors import ConfigError
 from rag.text.quantities import (
+    DATA,
     Condition,
     Tables,
     chinese_number_at,
@@ -43,6 +46,9 @@ def test_above_is_read_from_the_words_around_a_figure():
     ((">", "5千人"), "6000", True),  # a bare count fits a counter
     ((">", "5千人"), "6000张", False),  # another counter is another thing
     ((">", "1500个"), "1646处", True),  # but 个 counts anything
+    ((">", "200家"), "433户", True),  # counters written for the same things
+    ((">", "1000人"), "1200名", True),
+    ((">", "200家"), "433张", False),
     ((">", "30%"), "35%", True),
     ((">", "30%"), "35万", False),  # a share is not a count
     ((">", "10万"), "12%", False),
@@ -99,6 +105,10 @@ def test_malformed_tables_are_a_config_error(tmp_path):
     bad.write_text('{"dimensions": {"mass": {"base": "吨", "forms": {"斤": 0.0005}}}}',
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="base"):
+        Tables(bad)
+    good = json.loads(DATA.read_text(encoding="utf-8"))
+    bad.write_text(json.dumps({**good, "same_counters": [["家", "公斤"]]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="same_counters"):
         Tables(bad)
 
 
