@@ -132,6 +132,9 @@ def dictionary_terms(spec: QuestionSpec, corpus_idf: Callable[[str], float | Non
     asked = [w for w in unglossed.split() if w.lower() not in _english_stop_words()]
     spec.unwritten = unwritten(asked, corpus_idf)
     for r in render(asked, corpus_idf):
+        if r.forms and r.forms[0] in spec.terms:
+            # the same word again ("battery", "battery-materials"): not its next sense (炮台)
+            continue
         forms = [f for f in r.forms if f not in spec.terms]
         # A word whose plainest rendering most chunks write (经济 for "economy", 安全 for
         # "safety") says nothing of the topic.

@@ -88,6 +88,17 @@ def test_function_words_of_an_english_question_get_no_dictionary_rendering(place
     assert not {"好不", "并不", "毫不", "没有"} & set(spec.terms)
 
 
+def test_a_word_asked_twice_gets_one_rendering_not_its_next_sense(places):
+    from rag.retrieve.understand import dictionary_terms
+
+    spec = understand("Which cities grew battery and battery-materials output in 2022?", places)
+    dictionary_terms(spec, lambda w: 5.0, 2.0)
+    note = next(n for n in spec.notes if n.startswith("the dictionary's words"))
+    assert note.count("battery →") == 1
+    senses = {"殴打", "炮台", "电池", "电瓶", "蓄电池"}
+    assert len(senses & set(spec.terms)) == 1
+
+
 @pytest.mark.parametrize(
     "question, direction, terms_in, terms_out",
     [
