@@ -44,10 +44,12 @@ def accepts(ev: Evidence, spec: QuestionSpec, min_support: float, words: bool = 
     if spec.numeric and not ev.has_number:
         return False
     if cond is not None:
-        # The clause holding the figure must itself be about the topic: by its words, or
-        # the figure bound to a topic word in a sentence its meaning puts on the topic.
+        # The clause holding the figure must itself be about the topic: by its words, or by
+        # the figure bound to a whole topic word in a sentence its meaning puts on the topic
+        # ("港口货物吞吐量6847万吨" for ports and 货运; not "水质优良率100%，打赢空气质量
+        # 翻身仗" for air: 优良 is a part of 水质优良率).
         about = ev.local_coverage >= 0.5 or (
-            ev.bound and ev.semantic is not None and ev.semantic >= min_support)
+            ev.plain_anchor and ev.semantic is not None and ev.semantic >= min_support)
         return cond.holds(ev.value) and about
     if spec.numeric:
         # "增长了多少", "是多少": the figure must be the topic's own, not any number nearby.

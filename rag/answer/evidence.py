@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure
 from rag.config import AnswerSettings
-from rag.index.lexical import tokenize
+from rag.index.lexical import segments, tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import QuestionSpec
@@ -64,6 +64,9 @@ class Evidence:
     floor: float = 0.0  # relatedness below which translated words do not count
     read_off: bool = False  # its only topic words are ones read off the closest sentences
     curated: bool = False  # it writes a telling word of the glossary's for the question's
+    # the figure's topic word is whole words of the sentence (not a part of another name):
+    # a figure clause short of the other topic words may then be meant
+    plain_anchor: bool = False
 
     @property
     def bound(self) -> bool:
@@ -237,6 +240,20 @@ def _unit_figure(text: str, unit: tuple[int, int], sent_start: int, asked: Unit 
     return Figure(q, s - sent_start, qe + s - sent_start)
 
 
+def _whole_word_at(sent: str, at: int, terms: list[Term]) -> bool:
+    """Whether the topic word at ``at`` is whole words of the sentence: 优良 of 水质优良率
+    is a part of another indicator's name, 增加值 of 工业增加值 is whole."""
+    ends = {len(t.text) for t in terms if sent.startswith(t.text, at)} or {
+        len(f) for t in terms for f in t.short if sent.startswith(f, at)}
+    if not ends:
+        return False
+    edges, pos = {0}, 0
+    for w in segments(sent):
+        pos += len(w)
+        edges.add(pos)
+    return at in edges and any(at + n in edges for n in ends)
+
+
 def _made(quote: str) -> bool:
     """Whether a quote gives a count, a length or an area (not a share, a sum or a rate)."""
     return any(q.unit is not None and (q.unit.dimension.startswith("counter:")
@@ -364,12 +381,13 @@ def score_sentences(
                 score += cfg.bound_bonus
             if kind == "review_multi":
                 score -= cfg.multi_year_penalty
-            local = 0.0
+            local, plain = 0.0, False
             if figure is not None:
                 # The clause that states the figure: from the punctuation before its topic
                 # word to the figure ("水质优良率100%，打赢空气质量翻身仗" is not air).
                 head = max(sent.rfind(p, 0, figure.anchor) for p in "，,；;。") + 1
                 local = coverage(sent[head : figure.end], terms) if anchored else (sem or 0.0)
+                plain = anchored and _whole_word_at(sent, figure.anchor, terms)
             qs, qe = _narrow(text, s, e, terms, spec, cfg, best_unit)
             if figure is not None and "_" not in text[s:e]:
                 # The quote holds the figure it was bound to: "改造老旧小区700万平方米、
@@ -385,6 +403,6 @@ def score_sentences(
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, made=made,
                                 translated=translated, floor=floor,
-                                read_off=echo, curated=curated))
+                                read_off=echo, curated=curated, plain_anchor=plain))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

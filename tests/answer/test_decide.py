@@ -65,10 +65,17 @@ def test_a_condition_is_checked_on_the_figure_in_a_clause_about_the_topic():
 def test_a_clause_short_of_the_words_is_about_the_topic_when_its_meaning_is():
     # "港口货物吞吐量6847万吨" for "ports handled … cargo": 港口 of 港口·货运, and meant
     over = spec(numeric=True, condition=Condition(">", q("5000万吨")), terms=["港口", "货运"])
-    assert accepts(ev(coverage=0.46, semantic=0.89, figure="6847万吨", local=0.46), over, 0.75)
-    assert not accepts(ev(coverage=0.46, semantic=0.4, figure="6847万吨", local=0.46), over, 0.75)
-    # the figure must still be the topic's own
-    assert not accepts(ev(coverage=0.46, semantic=0.89, figure=None, local=0.46), over, 0.75)
+
+    def clause(semantic=0.89, figure="6847万吨", plain=True):
+        e = ev(coverage=0.46, semantic=semantic, figure=figure, local=0.46)
+        e.plain_anchor = plain
+        return e
+
+    assert accepts(clause(), over, 0.75)
+    assert not accepts(clause(semantic=0.4), over, 0.75)
+    # the figure must still be the topic's own, bound to a whole word of it
+    assert not accepts(clause(figure=None, plain=False), over, 0.75)
+    assert not accepts(clause(plain=False), over, 0.75)
 
 
 def test_a_mention_needs_the_topic_as_asked():

@@ -267,3 +267,11 @@ def test_the_glossarys_indicator_with_its_figure_bound_needs_no_meaning_to_back_
     (ev,) = [ev for ev in evs if ev.quote.startswith("全区地区生产总值")]
     assert ev.bound and ev.value.value == 8.1 and ev.semantic < CFG.semantic_floor
     assert ev.support == 1.0
+
+
+def test_a_figure_bound_to_a_part_of_another_name_has_no_plain_anchor():
+    _, evs = evidence("哪些城市2022年空气优良天数比例超过80%？",
+                      "国控断面水质优良率100%，打赢空气质量翻身仗。")
+    assert evs[0].bound and not evs[0].plain_anchor
+    _, evs = evidence("哪些城市2022年港口货运超过5000万吨？", "港口货物吞吐量6847万吨。")
+    assert evs[0].bound and evs[0].plain_anchor
