@@ -79,7 +79,7 @@ def understand(question: str, places: PlaceMatcher) -> QuestionSpec:
         spec.form = Form.COMPARE
     elif lex.cue("list", q):
         spec.form = Form.LIST
-    planned = lex.cue("plan", q) and not lex.cue("achieved", q)
+    planned = (lex.cue("plan", q) or _intends(q, lex)) and not lex.cue("achieved", q)
     if spec.relative is not None and spec.relative.offset == 0:
         planned = True  # "今年的目标": this year's is a plan
     if lex.cue("mention", q) and (spec.years or spec.relative) and not planned:
@@ -334,12 +334,36 @@ def _verb_direction(rest: str, lex: Lexicon) -> tuple[str | None, str]:
     return None, rest
 
 
+# Parts of speech that carry no topic: conjunctions (还是), prepositions, particles, modal
+# particles, pronouns (各, 什么).
+_FUNCTION_TAGS = ("c", "p", "u", "y", "r")
+
+
+def _without_function_words(rest: str, lex: Lexicon) -> str:
+    """Without the words that only hold the question together ("还是", "各是" 's 各) and the
+    modals of intent ("打算", "准备"): how it asks, not what."""
+    out = rest
+    for w, flag in tagged(rest):
+        if w in lex.intent_zh or flag[:1] in _FUNCTION_TAGS:
+            out = out.replace(w, " ", 1)
+    return out
+
+
+def _intends(q: str, lex: Lexicon) -> bool:
+    """"要发展低空经济", "将开工", "准备建设": a modal of intent before a verb asks what is
+    planned (the segmenter's words and parts of speech: 主要, 需要 are other words)."""
+    ws = tagged(q)
+    return any(w in lex.intent_zh and nxt.startswith("v")
+               for (w, _), (_, nxt) in zip(ws, ws[1:], strict=False))
+
+
 def _without_time_words(rest: str) -> str:
     """"年初", "当年", "年底": when, not what (the segmenter's time words; the years asked
     are read before)."""
     out = rest
     for w, flag in tagged(rest):
-        if flag == "t" and not any(ch.isdigit() for ch in w):
+        # (a single character is a word's part as often: 夜 of 夜经济)
+        if flag == "t" and len(w) >= 2 and not any(ch.isdigit() for ch in w):
             out = out.replace(w, " ", 1)
     return out
 
@@ -392,6 +416,7 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         spec.translated = [t for t in glossed if t not in zh]
     else:
         rest = _without_form_words(_without_time_words(_without_asked_class(rest)), lex)
+        rest = _without_function_words(rest, lex)
         # The topic as words, direction included ("经济增长"): what the embedder reads.
         spec.topic = "".join(w for w in words(rest) if w not in lex.scaffold_zh
                              and not w.isdigit() and not _ASKING.match(w))
@@ -400,14 +425,16 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
                 direction = direction or d
                 rest = rest.replace(word, " ")
         block = lex.not_direction_after
-        for d in ("down", "up", "zero", "better"):
-            for w in sorted(lex.directions_zh[d], key=len, reverse=True):
-                # "增加值" is an indicator, not a direction.
-                pattern = re.escape(w) + (rf"(?![{block}])" if block else "")
-                if len(w) >= 2 and re.search(pattern, rest):
-                    if direction is None:
-                        direction, spec.creation = d, w in lex.creation
-                    rest = re.sub(pattern, " ", rest)
+        # longest first across directions: 零增长 is no change, 负增长 a fall, not 增长
+        pairs = sorted(((w, d) for d in ("down", "up", "zero", "better")
+                        for w in lex.directions_zh[d]), key=lambda p: -len(p[0]))
+        for w, d in pairs:
+            # "增加值" is an indicator, not a direction.
+            pattern = re.escape(w) + (rf"(?![{block}])" if block else "")
+            if len(w) >= 2 and re.search(pattern, rest):
+                if direction is None:
+                    direction, spec.creation = d, w in lex.creation
+                rest = re.sub(pattern, " ", rest)
         if direction is None:
             direction, rest = _verb_direction(rest, lex)
         # (nor a word made of scaffold alone: "有县" of "有县入选" is 有 and 县)

@@ -44,6 +44,8 @@ class Lexicon:
     levels: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]
     counted_places: re.Pattern[str]
     scaffold_zh: frozenset[str]
+    # the modal verbs that say a verb after them is intended ("要发展", "将开工"): a plan
+    intent_zh: frozenset[str]
     scaffold_en: frozenset[str]
     soft_terms: frozenset[str]
     abbreviations: dict[str, tuple[str, ...]]
@@ -149,6 +151,7 @@ def load_lexicon(path: Path = DATA) -> Lexicon:
             levels=levels,
             counted_places=_pattern(raw["counted_places"], "counted_places"),
             scaffold_zh=frozenset(_words(raw["scaffold"]["zh"], "scaffold.zh")),
+            intent_zh=frozenset(_words(raw["intent_zh"], "intent_zh")),
             scaffold_en=frozenset(w.lower() for w in _words(raw["scaffold"]["en"],
                                                             "scaffold.en")),
             soft_terms=frozenset(_words(raw["soft_terms"], "soft_terms")),

@@ -44,6 +44,13 @@ def cond(spec):
         ("恩施州2022年生产安全事故起数下降了多少？", "fact", "zh", ["恩施土家族苗族自治州"], [2022],
          False),
         ("南京市2022年地区生产总值实际增长了多少？", "fact", "zh", ["南京市"], [2022], False),
+        # a modal of intent before a verb asks what is planned; 主要, 需要 are other words
+        ("2024年哪些城市要发展低空经济？", "list", "zh", [], [2024], True),
+        ("南京市2024年将开工多少个重大项目？", "fact", "zh", ["南京市"], [2024], True),
+        ("Which cities will build pumped-storage power stations in 2024?", "list", "en", [],
+         [2024], True),
+        ("南京市2022年主要经济指标怎么样？", "fact", "zh", ["南京市"], [2022], False),
+        ("哪些区2022年需要加强安全生产？", "list", "zh", [], [2022], False),
     ],
 )
 def test_form_language_places_years_mode(places, question, form, lang, names, years, plan):
@@ -108,6 +115,13 @@ def test_a_word_asked_twice_gets_one_rendering_not_its_next_sense(places):
          ["安全生产事故"], []),
         ("2022年江苏省哪些城市的地区生产总值增速达到4%及以上？", "up", ["生产总值"], ["增速", "4"]),
         ("比较常州、徐州、淮安三市2022年的地区生产总值规模。", None, ["生产总值"], ["三市"]),
+        # longest direction word first: 负增长 is a fall, 零增长 no change
+        ("哪些城市2022年社会消费品零售总额负增长？", "down", ["零售总额"], ["负"]),
+        ("哪些城市2022年工业投资零增长？", "zero", ["投资"], ["零"]),
+        # a one-character time word is as often a part of the topic's word: 夜 of 夜经济
+        ("哪些城市2023年打算发展夜经济？", None, ["夜", "经济"], ["打算"]),
+        # words that only hold the question together are no topic
+        ("毕节2022年的工业投资是增长还是下降？", "down", ["工业", "投资"], ["还是"]),
         # a word that is by itself how the question asks: the form, not the topic
         ("历城区和和平区2022年的经济增速比一比", "up", ["经济"], ["比一比", "一比"]),
         ("和平区和历城区2022年新增就业有什么差别？", "up", ["就业"], ["差别"]),
