@@ -113,6 +113,25 @@ def _county_level(name: str) -> str:
     return "district" if name.endswith("区") else "county"
 
 
+@lru_cache(maxsize=8192)
+def pinyin(name: str) -> tuple[str, ...]:
+    """A name's pinyin, its usual reading first, then the other readings of characters
+    that have several (朝阳 is zhaoyang as pypinyin reads it, Chaoyang as the city is
+    called)."""
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin import pinyin as readings
+
+    usual = "".join(lazy_pinyin(name)).lower()
+    each = readings(name, style=Style.NORMAL, heteronym=True)
+    forms = [""]
+    for options in each:
+        forms = [f + o.lower() for f in forms for o in dict.fromkeys(options)][:MAX_READINGS]
+    return tuple(dict.fromkeys([usual, *forms]))
+
+
+MAX_READINGS = 4  # a name's readings kept: its usual one and a few others
+
+
 class Gazetteer:
     """Names of administrative units and their short forms, looked up both ways."""
 
@@ -294,10 +313,8 @@ class Gazetteer:
     # -- English and pinyin ---------------------------------------------------------------
     def aliases(self, place: Place) -> set[str]:
         """Lowercase pinyin forms: {"heping", "heping district"} for 和平区."""
-        from pypinyin import lazy_pinyin
-
         stem = self._stem.get(place, place.own_name)
-        base = {"".join(lazy_pinyin(stem)).lower()} | _ENGLISH.get(place.own_name, set())
+        base = set(pinyin(stem)) | _ENGLISH.get(place.own_name, set())
         suffixes = _EN_SUFFIX[place.level]
         if place.province in MUNICIPALITIES and place.level == "province":
             suffixes = ("city", "municipality")

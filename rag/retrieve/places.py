@@ -15,10 +15,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rag.ingest.place_inference import word_edges
-from rag.ingest.regions import Gazetteer
+from rag.ingest.regions import Gazetteer, pinyin
 from rag.ingest.regions import Place as GazPlace
 from rag.text.lexicon import lexicon
 
@@ -93,11 +92,6 @@ def short_forms(name: str) -> list[str]:
     return []
 
 
-@lru_cache(maxsize=8192)
-def pinyin(name: str) -> str:
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(name)).lower()
 
 
 def _english_level_ok(level: str, tail: str) -> bool:
@@ -134,7 +128,8 @@ class PlaceMatcher:
             shorts = short_forms(p.name)
             for short in shorts:
                 self._zh[short].add(p)
-            self._en[pinyin(shorts[0] if shorts else p.name)].add(p)
+            for form in pinyin(shorts[0] if shorts else p.name):
+                self._en[form].add(p)
         self._zh_keys = sorted(self._zh, key=len, reverse=True)
         self._en_re = (
             re.compile(r"(?<![a-z])(" + "|".join(

@@ -41,6 +41,8 @@ def test_store_places(matcher, question, found):
     ("How many jobs did Shenzhen add?", "广东省深圳市"),
     ("沈阳市和平区2022年空气质量", "辽宁省沈阳市和平区"),  # not the store's 和平区 (天津市)
     ("How many school places did Hexi District in Tianjin add?", "天津市河西区"),
+    # a character of several readings: 朝阳 as the city is called, not as pypinyin reads it
+    ("What was Chaoyang's GDP growth in 2022?", "辽宁省朝阳市"),
 ])
 def test_places_the_store_lacks_are_named_not_dropped(matcher, question, missing):
     reading = matcher.read(question)
