@@ -158,6 +158,19 @@ def _classify_start(par: str, report_year: int | None, state: str
     return None
 
 
+def _glued_heading(par: str, report_year: int | None
+                   ) -> tuple[str, int | None, int | None] | None:
+    """A numbered heading run into its first paragraph where a line break was lost ("一、2022年
+    工作回顾过去的一年，极不平凡……"): the heading's part, where the rest opens a paragraph."""
+    if not _NUM_HEADING.match(par):
+        return None
+    for cut in range(4, min(len(par), 40)):
+        rest = par[cut:]
+        if _REVIEW_START.match(rest) or _MULTI_START.match(rest) or _PLAN_START.match(rest):
+            return _classify_heading(par[:cut], report_year)
+    return None
+
+
 def _looks_achieved(par: str) -> bool:
     return len(_ACHIEVED.findall(par)) > len(_INTENDED.findall(par))
 
@@ -189,7 +202,8 @@ def tag_sections(text: str, blocks, report_year: int | None) -> list[Section]:
                     started = True
                 this = (kind, lo, hi) if started else ("other", None, None)
             else:
-                new = _classify_start(line, report_year, kind)
+                new = _glued_heading(line, report_year) or _classify_start(line, report_year,
+                                                                          kind)
                 if new:
                     kind, lo, hi = new
                     started = True

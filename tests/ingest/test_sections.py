@@ -110,3 +110,17 @@ def test_targets_announced_at_the_end_of_a_paragraph_are_the_lines_after_it():
     sections = tag_sections(text, [], 2022)
     last = [s for s in sections if "8.5%" in text[s.start:s.end]][0]
     assert (last.kind, last.covered_from, last.covered_to) == ("targets", 2022, 2022)
+
+
+def test_a_heading_run_into_its_paragraph_still_opens_its_part():
+    # the line break after "一、2022年工作回顾" was lost in the source
+    text = ("各位代表：\n"
+            "一、2022年工作回顾过去的一年，极不平凡。全市地区生产总值增长4%。\n"
+            "二、2023年工作安排今年是全面贯彻落实党的二十大精神的开局之年。要加快发展。\n"
+            "三、全力推进乡村振兴。今年要新建高标准农田10万亩。\n")
+    sections = tag_sections(text, [], 2023)
+    review = section_at(text, sections, "全市地区生产总值增长4%")
+    plan = section_at(text, sections, "要加快发展")
+    assert (review.kind, review.covered_from) == ("review", 2022)
+    assert (plan.kind, plan.covered_from) == ("plan", 2023)
+    assert section_at(text, sections, "新建高标准农田").kind == "plan"
