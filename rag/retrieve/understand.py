@@ -398,6 +398,7 @@ def _without_form_words(rest: str, lex: Lexicon) -> str:
 
 def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
     direction: str | None = None
+    named: list[str] = []  # every direction the question names
     if spec.lang == "en":
         # Chinese written inside an English question is the report's wording: use it as is.
         zh = [t for run in _CJK_RUN.findall(rest) for t in tokenize(run)]
@@ -405,9 +406,11 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         glossed, unglossed = translate(latin)
         latin_words = [w.lower() for w in _LATIN_WORD.findall(latin)]
         for w in _LATIN_WORD.findall(unglossed.lower()):
-            if w in lex.directions_en and direction is None:
-                direction = lex.directions_en[w]
-                spec.creation = w in lex.creation
+            if w in lex.directions_en:
+                named.append(lex.directions_en[w])
+                if direction is None:
+                    direction = lex.directions_en[w]
+                    spec.creation = w in lex.creation
         topic_words = [w for w in latin_words
                        if singular(w) not in lex.scaffold_en and w not in lex.scaffold_en
                        and w not in lex.directions_en]
@@ -432,6 +435,7 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
             # "增加值" is an indicator, not a direction.
             pattern = re.escape(w) + (rf"(?![{block}])" if block else "")
             if len(w) >= 2 and re.search(pattern, rest):
+                named.append(d)
                 if direction is None:
                     direction, spec.creation = d, w in lex.creation
                 rest = re.sub(pattern, " ", rest)
@@ -444,4 +448,5 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
     # Drop terms contained in a longer term already present (生产 inside 生产总值).
     terms = [t for t in dict.fromkeys(terms) if not any(t != o and t in o for o in terms)]
     spec.terms = terms
-    spec.direction = direction
+    # "增长还是下降", "up or down": the question asks which way, not for one of them.
+    spec.direction = None if {"up", "down"} <= set(named) else direction

@@ -120,8 +120,10 @@ def test_a_word_asked_twice_gets_one_rendering_not_its_next_sense(places):
         ("哪些城市2022年工业投资零增长？", "zero", ["投资"], ["零"]),
         # a one-character time word is as often a part of the topic's word: 夜 of 夜经济
         ("哪些城市2023年打算发展夜经济？", None, ["夜", "经济"], ["打算"]),
-        # words that only hold the question together are no topic
-        ("毕节2022年的工业投资是增长还是下降？", "down", ["工业", "投资"], ["还是"]),
+        # words that only hold the question together are no topic; asked which way, it
+        # asks for neither
+        ("毕节2022年的工业投资是增长还是下降？", None, ["工业", "投资"], ["还是"]),
+        ("Did Bijie's industrial investment go up or down in 2022?", None, [], []),
         # a word that is by itself how the question asks: the form, not the topic
         ("历城区和和平区2022年的经济增速比一比", "up", ["经济"], ["比一比", "一比"]),
         ("和平区和历城区2022年新增就业有什么差别？", "up", ["就业"], ["差别"]),
