@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure
+from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure, counted_figure
 from rag.config import AnswerSettings
 from rag.index.lexical import segments, tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
@@ -346,9 +346,12 @@ def score_sentences(
                 # are not the report's), the closest unit's figure; where one stands but
                 # gives no figure of its own ("增长2%" is not a total), none.
                 counter = asked or spec.unit_hint
+                counted = counter is not None and counter.dimension.startswith("counter:")
+                if figure is None and counter is not None and counted and direction is None:
+                    # how many, in a counter, where the count stands far from the topic word
+                    figure = counted_figure(sent, terms, counter)
                 loose = not anchors_in(sent, terms)
-                sure = (counter is not None and counter.dimension.startswith("counter:")
-                        and sem is not None and sem >= cfg.semantic_sure)
+                sure = counted and sem is not None and sem >= cfg.semantic_sure
                 if figure is None and best_unit is not None and (
                         (loose and not grounded) or (sure and (loose or translated))):
                     # Or where the question's words are not the sentence's ("多少套保租房"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.text.lexicon import lexicon
 from rag.text.normalize import ASIDE
-from rag.text.quantities import Quantity, quantities_in, read_quantity
+from rag.text.quantities import Quantity, Unit, quantities_in, read_quantity
 
 _STOP_WINDOW = re.compile(r"[。；;！？]")
 # Words between a topic and its figure that make the figure span several years
@@ -94,6 +94,25 @@ def anchors_in(s: str, terms: list[Anchor]) -> list[tuple[int, int]]:
     """Where the topic's rarest word stands in a sentence."""
     groups = anchor_groups(s, terms)
     return groups[0] if groups else []
+
+
+def counted_figure(s: str, terms: list[Anchor], counter: Unit) -> Figure | None:
+    """The one count in the counter asked that follows the topic in a sentence, however far:
+    "新能源汽车整车制造、动力电池、光伏行业新增产值…，全年整车产销超34万辆" gives 34万辆 for
+    how many vehicles. Only where the sentence has no other count in that counter after the
+    topic (two would leave it open which one is the topic's) and none over several years."""
+    hits = anchors_in(s, terms)
+    if not hits:
+        return None
+    start, end = hits[0]
+    found = [(qs, qe, q) for qs, qe, q in quantities_in(s)
+             if qs >= end and q.unit is not None and q.unit.dimension == counter.dimension]
+    if len(found) != 1:
+        return None
+    qs, qe, q = found[0]
+    if _MULTI_YEAR.search(s[end:qs]):
+        return None
+    return Figure(q, start, qe)
 
 
 def _same_indicator(lead: str) -> bool:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from rag.answer.figures import Anchor, bound_figure
+from rag.answer.figures import Anchor, bound_figure, counted_figure
+from rag.text.quantities import Unit
 
 
 def terms(*words: str) -> list[Anchor]:
@@ -108,3 +109,20 @@ def test_a_direction_word_opening_an_enumeration_binds_each_item():
     got = value("新增卫技人员3500人、医疗床位1200张、普惠性婴幼儿托位3000个", seats, "up")
     assert got == (3000, "个")
     assert bound_figure("普惠性婴幼儿托位3000个，全市托育机构120家", seats, "up") is None
+
+
+def test_the_one_count_in_the_counter_asked_binds_however_far():
+    cars = terms("新能源汽车")
+    vehicles = Unit("辆", "counter:辆", 1.0)
+    sentence = ("新能源汽车整车制造、动力电池、光伏行业新增产值对规上工业产值增长贡献率超九成，"
+                "全年整车产销超34万辆")
+    got = counted_figure(sentence, cars, vehicles)
+    assert (got.quantity.value, got.anchor) == (pytest.approx(340000), 0)
+    assert sentence[: got.end].endswith("34万辆")
+    # two counts in that counter: which one is the topic's is open
+    two = "新能源汽车产量增长20%，整车产量30万辆、客车2000辆"
+    assert counted_figure(two, cars, vehicles) is None
+    # a count over several years, a count before the topic, a count in another counter
+    assert counted_figure("新能源汽车产业链加快成链，累计产销超34万辆", cars, vehicles) is None
+    assert counted_figure("新增公交车300辆，其中新能源汽车占九成", cars, vehicles) is None
+    assert counted_figure("新能源汽车企业达到120家", cars, vehicles) is None
