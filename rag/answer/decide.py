@@ -48,6 +48,10 @@ def accepts(ev: Evidence, spec: QuestionSpec, min_support: float, words: bool = 
         # the figure bound to a whole topic word in a sentence its meaning puts on the topic
         # ("港口货物吞吐量6847万吨" for ports and 货运; not "水质优良率100%，打赢空气质量
         # 翻身仗" for air: 优良 is a part of 水质优良率).
+        if ev.qualifier and (cond.quantity.is_share or cond.op in ("<", "<=", "~")):
+            # A part's rate is not the whole's ("跨境电商出口额增长98%" for exports); a part's
+            # count only bounds the whole's from below (公办幼儿园学位 for kindergarten places).
+            return False
         about = ev.local_coverage >= 0.5 or (
             ev.plain_anchor and ev.semantic is not None and ev.semantic >= min_support)
         return cond.holds(ev.value) and about

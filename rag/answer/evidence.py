@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure, counted_figure
 from rag.config import AnswerSettings
-from rag.index.lexical import segments, tokenize
+from rag.index.lexical import segments, tagged, tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
 from rag.retrieve.semantic import SemanticScores
 from rag.retrieve.spec import QuestionSpec
@@ -67,6 +67,10 @@ class Evidence:
     # the figure's topic word is whole words of the sentence (not a part of another name):
     # a figure clause short of the other topic words may then be meant
     plain_anchor: bool = False
+    # nouns written just before the figure's topic word that the question does not write and
+    # the reports seldom write before it ("跨境电商" of 跨境电商出口额增长98%): the figure is
+    # a part's, not the topic's whole
+    qualifier: str = ""
 
     @property
     def bound(self) -> bool:
@@ -254,6 +258,45 @@ def _whole_word_at(sent: str, at: int, terms: list[Term]) -> bool:
     return at in edges and any(at + n in edges for n in ends)
 
 
+# A whole place as the scope of an indicator ("全市", "我省"), not a part of it.
+_SCOPE = re.compile(r"(?:全|我|本)?[国省市区县州旗盟镇乡]")
+_CLAUSE_MARK = re.compile(r"[，,；;。：:、（(]")
+# Below this share of the reports' writings of a topic word, a noun before it narrows it
+# (跨境电商 of 出口); above it, the noun is part of the name (地区 of 生产总值).
+_NAME_SHARE = 0.2
+
+
+def _qualifier(sent: str, at: int, terms: list[Term],
+               together: Callable[[str, str], float]) -> str:
+    """The nouns just before the topic word at ``at`` in its clause that narrow it: no topic
+    word, no place, and seldom written before that word by the reports. "跨境电商出口额增长
+    98%" → "跨境电商" (a part of exports); "全市出口增长4.9%" → ""; "地区生产总值" → "" (the
+    reports write 地区 before most of their 生产总值)."""
+    word = max((f for t in terms for f in (t.text, *t.short) if f and sent.startswith(f, at)),
+               key=len, default="")
+    if not word:
+        return ""
+    head = max(sent.rfind(p, 0, at) for p in "，,；;。：:、（(") + 1
+    stop = _CLAUSE_MARK.search(sent, at)
+    words, pos = [], head
+    for w, flag in tagged(sent[head : stop.start() if stop else len(sent)]):
+        if pos >= at:
+            break
+        words.append((w, flag))
+        pos += len(w)
+    if pos != at:  # within a word (外贸出口, 进出口): no word of its own before it
+        return ""
+    out: list[str] = []
+    for w, flag in reversed(words):
+        if not (flag.startswith("n") or flag == "l") or flag == "ns" or _SCOPE.fullmatch(w):
+            break
+        if any(w in t.text or t.text in w or any(w in f for f in t.short) for t in terms):
+            break
+        out.insert(0, w)
+    narrowing = "".join(out)
+    return narrowing if narrowing and together(narrowing, word) < _NAME_SHARE else ""
+
+
 def _made(quote: str) -> bool:
     """Whether a quote gives a count, a length or an area (not a share, a sum or a rate)."""
     return any(q.unit is not None and (q.unit.dimension.startswith("counter:")
@@ -271,6 +314,7 @@ def score_sentences(
     semantic: SemanticScores | None = None,
     grounded: bool = True,
     unheard: Sequence[str] = (),
+    together: Callable[[str, str], float] | None = None,
 ) -> list[Evidence]:
     """Every sentence of the spans (start, end, dense score, section kind), best first.
 
@@ -278,7 +322,8 @@ def score_sentences(
     them), so a figure must follow one of them; otherwise the figure of the sentence's
     closest unit, in the unit asked, stands for it. ``unheard``: topic words of the
     question no report writes; a sentence writing none of them counts only when surely
-    meant.
+    meant. ``together(a, b)``: the share of the reports' writings of ``b`` that have ``a``
+    just before it; with it, a figure's topic word may be found qualified (:func:`_qualifier`).
     """
     out: list[Evidence] = []
     seen: set[tuple[int, int]] = set()
@@ -384,13 +429,15 @@ def score_sentences(
                 score += cfg.bound_bonus
             if kind == "review_multi":
                 score -= cfg.multi_year_penalty
-            local, plain = 0.0, False
+            local, plain, qualifier = 0.0, False, ""
             if figure is not None:
                 # The clause that states the figure: from the punctuation before its topic
                 # word to the figure ("水质优良率100%，打赢空气质量翻身仗" is not air).
                 head = max(sent.rfind(p, 0, figure.anchor) for p in "，,；;。") + 1
                 local = coverage(sent[head : figure.end], terms) if anchored else (sem or 0.0)
                 plain = anchored and _whole_word_at(sent, figure.anchor, terms)
+                if anchored and together is not None:
+                    qualifier = _qualifier(sent, figure.anchor, terms, together)
             qs, qe = _narrow(text, s, e, terms, spec, cfg, best_unit)
             if figure is not None and "_" not in text[s:e]:
                 # The quote holds the figure it was bound to: "改造老旧小区700万平方米、
@@ -406,6 +453,7 @@ def score_sentences(
             out.append(Evidence(doc_id, qs, qe, text[qs:qe], cov, dir_ok, num, dense, score,
                                 figure, kind, local, sem, anchored, made=made,
                                 translated=translated, floor=floor,
-                                read_off=echo, curated=curated, plain_anchor=plain))
+                                read_off=echo, curated=curated, plain_anchor=plain,
+                                qualifier=qualifier))
     out.sort(key=lambda ev: (-ev.score, ev.start))
     return out

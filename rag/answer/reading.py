@@ -40,6 +40,7 @@ class Reading:
     # sentence near 企业).
     unheard: tuple[str, ...] = ()
     _evidence: dict[tuple[str, int | None, int], list[Evidence]] = field(default_factory=dict)
+    _together: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def evidence(self, c: Candidate) -> list[Evidence]:
         """The candidate's sentences, best first (cached: strategies may ask twice)."""
@@ -50,8 +51,21 @@ class Reading:
             spans = [(r.start, r.end, self.dense.get(r.chunk_id, 0.0), r.kind) for r in c.rows]
             got = score_sentences(text, c.doc.doc_id, spans, self.spec, self.terms, self.cfg,
                                   self.semantic, self.worded or self.semantic is None,
-                                  self.unheard)
+                                  self.unheard, self.together)
             self._evidence[key] = got
+        return got
+
+    def together(self, before: str, word: str) -> float:
+        """The share of the candidate reports' writings of ``word`` that have ``before``
+        just before it (地区 before 生产总值: most; 跨境电商 before 出口: few)."""
+        key = (before, word)
+        got = self._together.get(key)
+        if got is None:
+            texts = [self.store.catalog.text(d) or "" for d in
+                     dict.fromkeys(c.doc.doc_id for c in self.candidates)]
+            n = sum(t.count(word) for t in texts)
+            got = sum(t.count(before + word) for t in texts) / n if n else 0.0
+            self._together[key] = got
         return got
 
     def finding(self, c: Candidate, ev: Evidence) -> Finding:

@@ -93,3 +93,18 @@ def test_things_made_are_stated_by_their_count_whatever_the_verb():
     assert not accepts(built, spec(direction="up"), 0.75)  # (made is read only if asked)
     unmade = Evidence("d", 0, 12, "“口袋公园”建设走在全市前列", 1.0, False, False, 0.0, 1.0)
     assert not accepts(unmade, asked, 0.75)
+
+
+def test_a_parts_rate_is_not_the_wholes_but_its_count_bounds_the_whole_from_below():
+    growth = spec(terms=["出口"], numeric=True, condition=Condition(">", q("15%")))
+    part = ev(figure="98%", quote="跨境电商出口额增长98%")
+    whole = ev(figure="17.8%", quote="出口总额增长17.8%")
+    assert accepts(whole, growth, 0.75)
+    assert accepts(part, growth, 0.75)
+    part.qualifier = "跨境电商"
+    assert not accepts(part, growth, 0.75)
+    places = spec(numeric=True, condition=Condition(">", q("1000个")))
+    public = ev(figure="2000个", quote="新增公办幼儿园学位2000个")
+    public.qualifier = "公办幼儿园"
+    assert accepts(public, places, 0.75)
+    assert not accepts(public, spec(numeric=True, condition=Condition("<", q("3000个"))), 0.75)

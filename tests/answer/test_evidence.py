@@ -275,3 +275,19 @@ def test_a_figure_bound_to_a_part_of_another_name_has_no_plain_anchor():
     assert evs[0].bound and not evs[0].plain_anchor
     _, evs = evidence("哪些城市2022年港口货运超过5000万吨？", "港口货物吞吐量6847万吨。")
     assert evs[0].bound and evs[0].plain_anchor
+
+
+def test_a_noun_the_reports_seldom_write_before_the_topic_word_narrows_it():
+    text = "跨境电商出口额增长98%。全市出口增长4.9%。地区生产总值增长5.9%。"
+    shares = {("跨境电商", "出口"): 0.05, ("地区", "生产总值"): 0.9}
+    for question, quote, narrowing in [
+        ("2022年哪些市的出口增长超过15%？", "跨境电商出口额增长98%", "跨境电商"),
+        ("2022年哪些市的出口增长超过3%？", "全市出口增长4.9%", ""),
+        ("2022年哪些市的生产总值增长超过5%？", "地区生产总值增长5.9%", ""),
+    ]:
+        spec = understand(question, PLACES)
+        terms = build_terms(spec, lambda tok: 3.0)
+        evs = score_sentences(text, "d", [(0, len(text), 0.0, "review")], spec, terms, CFG,
+                              together=lambda a, b: shares.get((a, b), 0.0))
+        got = next(e for e in evs if e.quote.startswith(quote))
+        assert got.bound and got.qualifier == narrowing, (question, got)
