@@ -19,7 +19,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.answer.figures import Anchor, Figure, anchors_in, bound_figure, counted_figure
+from rag.answer.figures import (
+    Anchor,
+    Figure,
+    acted_figure,
+    anchors_in,
+    asked_acts,
+    bound_figure,
+    counted_figure,
+)
 from rag.config import AnswerSettings
 from rag.index.lexical import segments, tagged, tokenize
 from rag.ingest.clean import iter_sentences, split_clauses
@@ -332,6 +340,8 @@ def score_sentences(
     translated = bool(terms) and not any(t.own for t in terms)
     total = sum(t.weight for t in terms)
     # The figure asked is in the condition's unit, or the unit the question asks it in.
+    acted = asked_acts(spec.normalized, spec.lang) if spec.numeric else ()
+    topic_words = frozenset(t.text for t in terms)
     wanted = spec.condition.quantity if spec.condition else (
         Quantity(0.0, spec.unit) if spec.unit else None)
     for cs, ce, dense, kind in spans:
@@ -414,6 +424,8 @@ def score_sentences(
                     other = _unit_figure(text, best_unit, s, asked, spec.condition)
                     if other is not None and spec.condition.holds(other.quantity):
                         figure, anchored = other, False
+            if figure is not None and anchored:
+                figure = acted_figure(sent, figure, acted, topic_words)
             if (figure is not None and not multi_year and not ONE_YEAR.search(sent)
                     and _SPAN.search(sent[: figure.end])):
                 # "五年新增城镇就业9万人", "累计培育…": several years' figure, not the year's

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.index.lexical import tagged
+from rag.text.bilingual import acts, singular
 from rag.text.lexicon import lexicon
 from rag.text.normalize import ASIDE
 from rag.text.quantities import Quantity, Unit, quantities_in, read_quantity
@@ -113,6 +115,61 @@ def counted_figure(s: str, terms: list[Anchor], counter: Unit) -> Figure | None:
     if _MULTI_YEAR.search(s[end:qs]):
         return None
     return Figure(q, start, qe)
+
+
+# Verbs too light to tell one act from another ("set up", "put into use").
+_LIGHT = frozenset("be do get give go have make put set take come".split())
+
+
+def asked_acts(question: str, lang: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The English verbs a question asks by, with the word that says each: its own words,
+    stemmed ("finishing" → finish), or the CC-CEDICT verbs of a Chinese question's verbs
+    (完成 → complete, accomplish)."""
+    if lang == "zh":
+        return tuple((w, frozenset(acts(w)) - _LIGHT) for w, f in tagged(question)
+                     if f.startswith("v") and acts(w))
+    out = []
+    for w in re.findall(r"[a-z]+", question.lower()):
+        forms = {w, singular(w)}
+        for end, add in (("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""),
+                         ("s", "")):
+            if w.endswith(end) and len(w) > len(end) + 2:
+                forms.add(w[: -len(end)] + add)
+        out.append((w, frozenset(forms) - _LIGHT))
+    return tuple(out)
+
+
+def acted_figure(s: str, figure: Figure, asked: tuple[tuple[str, frozenset[str]], ...],
+                 topic: frozenset[str] = frozenset()) -> Figure:
+    """Of several figures in one unit after the topic word, each after its own verb, the one
+    whose verb is the question's: "新开工老旧小区改造13万户、完工12.7万户" gives 12.7万户
+    for how many were finished, 13万户 for how many were started. A verb of the topic that
+    the sentence writes (改造 of 老旧小区改造) tells no figure from another. The bound
+    figure stays unless exactly one other figure's verb is asked and its own is not."""
+    unit = figure.quantity.unit
+    if unit is None or unit.is_share or not asked:
+        return figure
+    found = [(qs, qe, q) for qs, qe, q in quantities_in(s)
+             if qs > figure.anchor and q.unit is not None and q.unit.dimension == unit.dimension]
+    if len(found) < 2:
+        return figure
+    head = max(s.rfind(p, 0, figure.anchor) for p in "，,；;。") + 1
+    span = s[head : found[-1][1]]
+    wanted = frozenset().union(*(senses for w, senses in asked
+                                 if not (w in topic and w in span)))
+    if not wanted:
+        return figure
+    matched, bound_matched, prev = [], False, head
+    for qs, qe, q in found:
+        senses = {a for w, f in tagged(s[prev:qs]) if f.startswith("v") and w not in topic
+                  for a in (*acts(w), *(acts(w[-2:]) if len(w) > 2 else ()))}
+        hit = bool(senses & wanted)
+        if qe == figure.end:
+            bound_matched = hit
+        elif hit:
+            matched.append(Figure(q, figure.anchor, qe))
+        prev = qe
+    return matched[0] if len(matched) == 1 and not bound_matched else figure
 
 
 def _same_indicator(lead: str) -> bool:

@@ -28,7 +28,7 @@ from rag.errors import ConfigError
 log = logging.getLogger(__name__)
 
 _DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-_INDEX_VERSION = 3  # of the cached index's layout and rules
+_INDEX_VERSION = 4  # of the cached index's layout and rules
 _LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _TOKEN = re.compile(r"[a-z][a-z0-9]*")
@@ -74,15 +74,21 @@ _CL = re.compile(r"CL:(.*)")
 _CL_ITEM = re.compile(r"(?:[^|,\[]+\|)?([^|,\[]+)\[[^\]]*\]")
 
 
-def _build(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+_Tables = tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]
+
+
+def _build(path: Path) -> _Tables:
     """The reverse index: English word or phrase (stemmed) → its headwords as "n:headword"
     joined by ";", n being the words in the sense (0 for the whole sense; -1 for a whole
     sense that is a verb, "to produce"); English noun → the measure words (CL:) of the
-    headwords that gloss it whole, commonest first ("pig" → 头, 口; "school" → 所); and a
-    headword of any length → the one-word verbs of its senses ("涨" → rise)."""
+    headwords that gloss it whole, commonest first ("pig" → 头, 口; "school" → 所); a
+    headword of any length → the one-word verbs of its senses ("涨" → rise); and a headword
+    → the verb heading each of its verb senses ("完工" → finish, complete: "to finish a
+    project")."""
     index: dict[str, list[str]] = defaultdict(list)
     measures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     verbs: dict[str, list[str]] = defaultdict(list)
+    acts: dict[str, list[str]] = defaultdict(list)
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
             m = _LINE.match(line)
@@ -102,6 +108,8 @@ def _build(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
                     n = len(words)
                     if verb and n == 1 and words[0] not in verbs[head]:
                         verbs[head].append(words[0])
+                    if verb and words[0] not in acts[head]:
+                        acts[head].append(words[0])
                     if n == 1 and not verb:
                         for c in cls:
                             measures[words[0]][c] += 1
@@ -113,7 +121,8 @@ def _build(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
                             index[w].append(f"{n}:{head}")
     return ({k: ";".join(v) for k, v in index.items()},
             {k: ";".join(sorted(v, key=lambda c: (-v[c], c))) for k, v in measures.items()},
-            {k: ";".join(v) for k, v in verbs.items()})
+            {k: ";".join(v) for k, v in verbs.items()},
+            {k: ";".join(v) for k, v in acts.items()})
 
 
 def _cache_dir() -> Path:
@@ -122,7 +131,7 @@ def _cache_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+def _tables() -> _Tables:
     """The reverse index, built from the data file once (about 3 s) and kept in the user's
     cache (loaded in a fraction of that); a cache that cannot be read or written is only
     slower."""
@@ -132,7 +141,7 @@ def _tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     try:
         with cached.open("rb") as f:
             got = marshal.load(f)
-        if isinstance(got, tuple) and len(got) == 3:
+        if isinstance(got, tuple) and len(got) == 4:
             return got
     except (OSError, ValueError, EOFError, TypeError):
         pass
@@ -155,6 +164,13 @@ def _index() -> dict[str, str]:
 def verb_senses(word: str) -> tuple[str, ...]:
     """The one-word English verbs CC-CEDICT glosses a Chinese word with ("涨" → rise)."""
     raw = _tables()[2].get(word, "")
+    return tuple(raw.split(";")) if raw else ()
+
+
+def acts(word: str) -> tuple[str, ...]:
+    """The English verbs heading a Chinese word's verb senses ("完工" → finish, complete;
+    "开工" → start)."""
+    raw = _tables()[3].get(word, "")
     return tuple(raw.split(";")) if raw else ()
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.figures import Anchor, bound_figure, counted_figure
+from rag.answer.figures import Anchor, acted_figure, asked_acts, bound_figure, counted_figure
 from rag.text.quantities import Unit
 
 
@@ -126,3 +126,30 @@ def test_the_one_count_in_the_counter_asked_binds_however_far():
     assert counted_figure("新能源汽车产业链加快成链，累计产销超34万辆", cars, vehicles) is None
     assert counted_figure("新增公交车300辆，其中新能源汽车占九成", cars, vehicles) is None
     assert counted_figure("新能源汽车企业达到120家", cars, vehicles) is None
+
+
+@pytest.mark.parametrize(
+    "question, lang, expected",
+    [
+        ("How many households did Guiyang finish renovating in 2023?", "en", 127000),
+        ("How many households did Guiyang start renovating in 2023?", "en", 130000),
+        ("2023年贵阳老旧小区改造完成了多少户？", "zh", 127000),
+        ("2023年贵阳改造了多少户老旧小区？", "zh", 130000),  # no stage asked: the first
+    ],
+)
+def test_of_several_figures_the_one_after_the_verb_asked(question, lang, expected):
+    topic = frozenset({"老旧小区", "改造", "完成"})
+    sentence = "新开工老旧小区改造13万户、完工12.7万户，完成背街小巷改造1141条"
+    bound = bound_figure(sentence, terms("老旧小区"), None)
+    assert bound.quantity.value == pytest.approx(130000)
+    got = acted_figure(sentence, bound, asked_acts(question, lang), topic)
+    assert got.quantity.value == pytest.approx(expected)
+    assert got.anchor == bound.anchor
+
+
+def test_a_verb_of_every_figure_or_of_none_leaves_the_bound_one():
+    sentence = "完工保障房3000套、完工安置房2000套"
+    bound = bound_figure(sentence, terms("保障房"), None)
+    asked = asked_acts("How many homes were completed?", "en")
+    assert acted_figure(sentence, bound, asked) is bound
+    assert acted_figure(sentence, bound, ()) is bound
