@@ -402,9 +402,15 @@ def score_sentences(
                 # gives no figure of its own ("增长2%" is not a total), none.
                 counter = asked or spec.unit_hint
                 counted = counter is not None and counter.dimension.startswith("counter:")
-                if figure is None and counter is not None and counted and direction is None:
+                if counter is not None and counted and (
+                        figure is None or figure.quantity.unit is None
+                        or figure.quantity.unit.dimension != counter.dimension):
                     # how many, in a counter, where the count stands far from the topic word
-                    figure = counted_figure(sent, terms, counter)
+                    # or after a count in another ("幼儿园10所，新增…学位5093个" for places)
+                    other = counted_figure(sent, terms, counter)
+                    if other is not None and (spec.direction is None or direction_ok(
+                            sent[other.anchor : other.end], spec.direction)):
+                        figure = other
                 loose = not anchors_in(sent, terms)
                 sure = counted and sem is not None and sem >= cfg.semantic_sure
                 if figure is None and best_unit is not None and (

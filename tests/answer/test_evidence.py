@@ -291,3 +291,11 @@ def test_a_noun_the_reports_seldom_write_before_the_topic_word_narrows_it():
                               together=lambda a, b: shares.get((a, b), 0.0))
         got = next(e for e in evs if e.quote.startswith(quote))
         assert got.bound and got.qualifier == narrowing, (question, got)
+
+
+def test_a_count_asked_in_one_counter_is_not_one_in_another_after_the_topic_word():
+    text = "新建、改扩建公办幼儿园10所，新增公办优质普惠学位5093个。"
+    _, evs = evidence("2022年哪些市新增幼儿园学位超过1000个？", text)
+    assert evs[0].bound and evs[0].value.value == 5093
+    _, evs = evidence("2022年哪些市新建幼儿园超过5所？", text)
+    assert evs[0].bound and evs[0].value.value == 10
