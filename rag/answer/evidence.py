@@ -125,6 +125,9 @@ def _norm(s: str) -> str:
     return s.lower().replace("_", "")
 
 
+_OTHER_WAY = {"up": "down", "down": "up"}
+
+
 def build_terms(spec: QuestionSpec, idf: Callable[[str], float]) -> list[Term]:
     lex = lexicon()
     terms = []
@@ -362,6 +365,12 @@ def score_sentences(
                     not any(w in sent for w in unheard):
                 continue
             dir_ok = direction_ok(sent, spec.direction)
+            opposite = _OTHER_WAY.get(spec.direction or "")
+            if dir_ok and opposite and bound_figure(sent, terms, spec.direction) is None \
+                    and bound_figure(sent, terms, opposite) is not None:
+                # The topic's own change goes the other way: "地区生产总值增长3%，…规模以上
+                # 工业增加值下降6.5%" is no fall of GDP.
+                dir_ok = False
             num = bool(_NUMBER.search(sent))
             # A translation the meaning must back: one only weakly telling ("rate" → 率), one
             # word's guessed sense ("rate" → 速度), or one beside words no report writes

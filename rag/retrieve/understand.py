@@ -396,6 +396,11 @@ def _without_form_words(rest: str, lex: Lexicon) -> str:
     return out
 
 
+_OPPOSITE = {"up": "down", "down": "up"}
+# A direction word negated: "did not grow", "didn't fall", "never rose", "not at all grow".
+_NEGATED = r"(?:\bnot|\bnever|n't)\s+(?:[a-z]+\s+){{0,2}}?{}\b"
+
+
 def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
     direction: str | None = None
     named: list[str] = []  # every direction the question names
@@ -407,10 +412,15 @@ def _topic(spec: QuestionSpec, rest: str, lex: Lexicon) -> None:
         latin_words = [w.lower() for w in _LATIN_WORD.findall(latin)]
         for w in _LATIN_WORD.findall(unglossed.lower()):
             if w in lex.directions_en:
-                named.append(lex.directions_en[w])
+                d = lex.directions_en[w]
+                if d in _OPPOSITE and re.search(_NEGATED.format(re.escape(w)), latin.lower()):
+                    if w in lex.creation:
+                        continue  # "not yet built" says nothing of a fall
+                    d = _OPPOSITE[d]  # "did not grow": fell (or stood still), not grew
+                named.append(d)
                 if direction is None:
-                    direction = lex.directions_en[w]
-                    spec.creation = w in lex.creation
+                    direction = d
+                    spec.creation = w in lex.creation and d == lex.directions_en[w]
         topic_words = [w for w in latin_words
                        if singular(w) not in lex.scaffold_en and w not in lex.scaffold_en
                        and w not in lex.directions_en]

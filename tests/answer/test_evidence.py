@@ -299,3 +299,12 @@ def test_a_count_asked_in_one_counter_is_not_one_in_another_after_the_topic_word
     assert evs[0].bound and evs[0].value.value == 5093
     _, evs = evidence("2022年哪些市新建幼儿园超过5所？", text)
     assert evs[0].bound and evs[0].value.value == 10
+
+
+def test_a_change_the_other_way_of_the_topics_own_figure_is_not_the_direction_asked():
+    text = ("预计全市地区生产总值增长3%，一般公共预算收入增长0.8%，规模以上工业增加值下降6.5%。"
+            "全市地区生产总值同比下降7%左右。")
+    _, evs = evidence("2022年哪些城市地区生产总值下降了？", text)
+    by_quote = {ev.quote[:6]: ev.direction_ok for ev in evs}
+    assert by_quote["预计全市地区"] is False
+    assert by_quote["全市地区生产"] is True

@@ -124,6 +124,10 @@ def test_a_word_asked_twice_gets_one_rendering_not_its_next_sense(places):
         # asks for neither
         ("毕节2022年的工业投资是增长还是下降？", None, ["工业", "投资"], ["还是"]),
         ("Did Bijie's industrial investment go up or down in 2022?", None, [], []),
+        # a direction negated is the other way; a thing not made is no fall
+        ("Which cities' economies shrank or did not grow at all in 2022?", "down", [], []),
+        ("Which cities didn't cut coal use in 2022?", "up", [], []),
+        ("Which cities have not yet built new parks?", None, ["公园"], []),
         # a word that is by itself how the question asks: the form, not the topic
         ("历城区和和平区2022年的经济增速比一比", "up", ["经济"], ["比一比", "一比"]),
         ("和平区和历城区2022年新增就业有什么差别？", "up", ["就业"], ["差别"]),
