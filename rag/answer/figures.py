@@ -16,6 +16,7 @@ from rag.text.bilingual import acts, singular
 from rag.text.lexicon import lexicon
 from rag.text.normalize import ASIDE
 from rag.text.quantities import Quantity, Unit, quantities_in, read_quantity
+from rag.text.years import ONE_YEAR
 
 _STOP_WINDOW = re.compile(r"[。；;！？]")
 # Words between a topic and its figure that make the figure span several years
@@ -177,7 +178,9 @@ def _same_indicator(lead: str) -> bool:
     comma only a link may stand, not another indicator ("增速不低于全省平均水平，全社会固定资产
     投资增长7%")."""
     lead = ASIDE.sub("", lead)  # "同比（下同）增长10.1%"
-    return all(_LINK.fullmatch(part.strip()) for part in re.split(r"[，,]", lead)[1:])
+    # the year it is of may stand between: "经济增速…，全年增长0.7%", "2022年同比增长5%"
+    return all(_LINK.fullmatch(ONE_YEAR.sub("", part.strip(), count=1))
+               for part in re.split(r"[，,]", lead)[1:])
 
 
 def _figure_at(w: str, pos: int) -> tuple[Quantity, int] | None:

@@ -153,3 +153,11 @@ def test_a_verb_of_every_figure_or_of_none_leaves_the_bound_one():
     asked = asked_acts("How many homes were completed?", "en")
     assert acted_figure(sentence, bound, asked) is bound
     assert acted_figure(sentence, bound, ()) is bound
+
+
+def test_the_year_a_change_is_of_may_stand_between_the_topic_and_it():
+    growth = terms("经济")
+    sentence = "前三季度经济增速均保持全省“第一方阵”，全年增长0.7％，继续保持全省前列"
+    assert value(sentence, growth, "up") == (pytest.approx(0.7), "％")
+    other = "经济增速不低于全省平均水平，全社会固定资产投资增长7%"
+    assert bound_figure(other, growth, "up") is None
